@@ -1,0 +1,1 @@
+//! A local outbound identity federation issuer.

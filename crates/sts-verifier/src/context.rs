@@ -1,0 +1,1 @@
+//! The flat authorizer context that carries a verified caller from the authorizer to the backend.
