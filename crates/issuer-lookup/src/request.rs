@@ -218,10 +218,15 @@ mod tests {
         assert_eq!(reply.request_id, "5f1c6a2e-9b7d-4e3a-a1f0-2c8d7e6b5a49");
         assert_eq!(reply.logical_resource_id, "OutboundIssuer");
         assert_eq!(reply.physical_resource_id, None);
-        assert_eq!(reply.response_host(), "cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com");
+        assert_eq!(
+            reply.response_host(),
+            "cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com"
+        );
         assert_eq!(
             kind,
-            RequestKind::Create(IssuerProperties { enable_federation: true })
+            RequestKind::Create(IssuerProperties {
+                enable_federation: true
+            })
         );
     }
 
@@ -238,7 +243,9 @@ mod tests {
         );
         assert_eq!(
             kind,
-            RequestKind::Update(IssuerProperties { enable_federation: false })
+            RequestKind::Update(IssuerProperties {
+                enable_federation: false
+            })
         );
     }
 
@@ -271,14 +278,20 @@ mod tests {
 
         let error = ReplyTo::from_event(&event).unwrap_err();
 
-        assert!(matches!(error, RequestError::NotCustomResource(_)), "{error:?}");
+        assert!(
+            matches!(error, RequestError::NotCustomResource(_)),
+            "{error:?}"
+        );
     }
 
     #[test]
     fn non_object_events_are_not_custom_resources() {
         for value in [json!(null), json!([1, 2]), json!("Create"), json!(42)] {
             let error = ReplyTo::from_event(&value).unwrap_err();
-            assert!(matches!(error, RequestError::NotCustomResource(_)), "{value}");
+            assert!(
+                matches!(error, RequestError::NotCustomResource(_)),
+                "{value}"
+            );
         }
     }
 
@@ -289,7 +302,10 @@ mod tests {
 
         let error = ReplyTo::from_event(&event).unwrap_err();
 
-        assert!(matches!(error, RequestError::NotCustomResource(_)), "{error:?}");
+        assert!(
+            matches!(error, RequestError::NotCustomResource(_)),
+            "{error:?}"
+        );
     }
 
     #[test]
