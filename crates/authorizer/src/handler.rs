@@ -187,7 +187,7 @@ fn verified(
     log.outcome(outcome)
         .reason(reason)
         .scope(scope)
-        .emit(if allowed { Level::DEBUG } else { Level::INFO });
+        .emit(Level::INFO);
     answer
 }
 

@@ -237,9 +237,10 @@ mod tests {
     fn literal_routes_become_literal_resources() {
         let (policy, scope) = policy_json(json!(["GET /hello", "POST /orders"]), "GET/hello", true);
         assert_eq!(scope, PolicyScope::WholeApi);
+        let allow = statement("Allow", &["GET/hello", "POST/orders"]);
         assert_eq!(
             policy,
-            json!({"Version": "2012-10-17", "Statement": [statement("Allow", &["GET/hello", "POST/orders"])]})
+            json!({"Version": "2012-10-17", "Statement": [allow]})
         );
     }
 

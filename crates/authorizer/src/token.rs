@@ -167,7 +167,10 @@ mod tests {
         let events = [
             json!({"headers": {"Authorization": "Bearer a", "authorization": "Bearer b"}}),
             json!({"multiValueHeaders": {"Authorization": ["Bearer a", "Bearer b"]}}),
-            json!({"headers": {"Authorization": "Bearer a"}, "multiValueHeaders": {"authorization": ["Bearer b"]}}),
+            json!({
+                "headers": {"Authorization": "Bearer a"},
+                "multiValueHeaders": {"authorization": ["Bearer b"]}
+            }),
             json!({"headers": {"authorization": "Bearer a,Bearer b"}}),
         ];
         for event in events {

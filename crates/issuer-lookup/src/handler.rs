@@ -48,9 +48,21 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
         };
         Self {
             error_type: error_type.to_owned(),
-            error_message: error.to_string(),
+            error_message: with_causes(&error),
         }
     }
+}
+
+/// `error` and its sources, joined by ": ", for a log line or the invocation's error message.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Lambda entry point: answers one custom resource request within the invocation's deadline.
@@ -83,7 +95,7 @@ pub async fn respond(
     budget: Duration,
 ) -> Result<Status, HandlerError> {
     let reply = ReplyTo::from_event(event).map_err(|error| {
-        warn!(error = %error, "rejected event that carries no usable reply address");
+        warn!(error = %with_causes(&error), "rejected event that carries no usable reply address");
         HandlerError::Unanswerable(error)
     })?;
 
@@ -139,7 +151,7 @@ async fn deliver(
         }
         Err(failure) => {
             error!(
-                error = %failure,
+                error = %with_causes(&failure),
                 host = %reply.response_host(),
                 request_id = %reply.request_id,
                 "cloudformation did not receive the response"
@@ -165,6 +177,20 @@ pub fn lookup_budget(deadline_ms: u64, now: SystemTime) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invocation_error_message_names_every_cause() {
+        let error = HandlerError::Delivery(ResponseError::Rejected { status: 403 });
+
+        let diagnostic = lambda_runtime::Diagnostic::from(error);
+
+        assert_eq!(diagnostic.error_type, "ResponseNotDelivered");
+        assert_eq!(
+            diagnostic.error_message,
+            "delivering the response to cloudformation failed: \
+             cloudformation response url answered with status 403"
+        );
+    }
 
     #[test]
     fn budget_keeps_time_for_the_response() {

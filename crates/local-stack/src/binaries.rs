@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 /// The Lambda functions this project ships, by binary name.
 pub const FUNCTIONS: [&str; 3] = ["authorizer", "protected-fn", "caller-fn"];
@@ -25,12 +26,22 @@ pub enum BinariesError {
 /// Serializes builds: tests in one process may all ask at once.
 static BUILD: Mutex<()> = Mutex::new(());
 
+/// The workspace crates whose sources go into the function binaries.
+const SOURCE_CRATES: [&str; 5] = [
+    "authorizer",
+    "protected-fn",
+    "caller-fn",
+    "sts-verifier",
+    "token-source",
+];
+
 /// Returns the directory holding the function binaries of the running build profile.
 ///
 /// Looks next to the running executable (`target/<profile>/`, or its parent for test binaries in
-/// `target/<profile>/deps/`). When a binary is missing it runs `cargo build` for the three
-/// function packages in the same profile, once, so `cargo run -p local-stack` and the end-to-end
-/// tests work on a fresh clone without a separate build step.
+/// `target/<profile>/deps/`). When a binary is missing, or older than a source file of the crates
+/// it is built from, it runs `cargo build` for the three function packages in the same profile,
+/// so `cargo run -p local-stack` and the end-to-end tests never run stale functions and work on
+/// a fresh clone without a separate build step.
 ///
 /// # Errors
 ///
@@ -38,16 +49,63 @@ static BUILD: Mutex<()> = Mutex::new(());
 pub fn function_dir() -> Result<PathBuf, BinariesError> {
     let exe = std::env::current_exe().map_err(|e| BinariesError::Build(e.to_string()))?;
     let dir = profile_dir(&exe).ok_or_else(|| BinariesError::NoTargetDir(exe.clone()))?;
-    let _guard = BUILD.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if FUNCTIONS.iter().all(|name| dir.join(name).is_file()) {
+    let _guard = BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if FUNCTIONS.iter().all(|name| is_fresh(&dir.join(name))) {
         return Ok(dir);
     }
 
     build(&dir)?;
-    match FUNCTIONS.iter().map(|name| dir.join(name)).find(|path| !path.is_file()) {
+    match FUNCTIONS
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| !is_fresh(path))
+    {
         Some(missing) => Err(BinariesError::Missing(missing)),
         None => Ok(dir),
     }
+}
+
+/// The workspace root this crate was compiled in.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether `binary` exists and is newer than every source, manifest and the lock file it is
+/// built from. A workspace moved or unpacked without its sources counts as fresh.
+fn is_fresh(binary: &Path) -> bool {
+    let Ok(built) = binary.metadata().and_then(|meta| meta.modified()) else {
+        return false;
+    };
+    let root = workspace();
+    let mut newest = modified(&root.join("Cargo.lock"));
+    for name in SOURCE_CRATES {
+        let crate_dir = root.join("crates").join(name);
+        newest = newest.max(modified(&crate_dir.join("Cargo.toml")));
+        newest = newest.max(newest_in(&crate_dir.join("src")));
+    }
+    newest.is_none_or(|newest| newest <= built)
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    path.metadata().and_then(|meta| meta.modified()).ok()
+}
+
+/// The newest modification time of the files below `dir`.
+fn newest_in(dir: &Path) -> Option<SystemTime> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                newest_in(&path)
+            } else {
+                modified(&path)
+            }
+        })
+        .max()
 }
 
 /// `target/<profile>` for an executable in it or in its `deps/` folder.
@@ -64,8 +122,12 @@ fn build(dir: &Path) -> Result<(), BinariesError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     // The workspace this crate was compiled from, so the build works from any working directory.
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
-    command.arg("build").arg("--bins").arg("--manifest-path").arg(manifest);
+    let manifest = workspace().join("Cargo.toml");
+    command
+        .arg("build")
+        .arg("--bins")
+        .arg("--manifest-path")
+        .arg(manifest);
     for name in FUNCTIONS {
         command.args(["-p", name]);
     }
@@ -75,8 +137,10 @@ fn build(dir: &Path) -> Result<(), BinariesError> {
     if let Some(target) = dir.parent() {
         command.env("CARGO_TARGET_DIR", target);
     }
-    eprintln!("building the Lambda function binaries (first run only)…");
-    let status = command.status().map_err(|e| BinariesError::Build(e.to_string()))?;
+    eprintln!("building the Lambda function binaries (missing or older than their sources)…");
+    let status = command
+        .status()
+        .map_err(|e| BinariesError::Build(e.to_string()))?;
     if status.success() {
         Ok(())
     } else {

@@ -204,7 +204,11 @@ impl KeyRing {
     }
 
     fn current(&self, algorithm: Algorithm) -> Arc<SigningKey> {
-        let key = self.keys.iter().rev().find(|key| matches_algorithm(key, algorithm));
+        let key = self
+            .keys
+            .iter()
+            .rev()
+            .find(|key| matches_algorithm(key, algorithm));
         Arc::clone(key.expect("the key ring always holds a key of each algorithm"))
     }
 }
@@ -239,8 +243,14 @@ impl Shared {
     /// The key set: RSA keys first, then EC keys, as STS lists them.
     fn published_jwks(&self) -> Value {
         let ring = self.lock_ring();
-        let rsa = ring.keys.iter().filter(|key| matches_algorithm(key, Algorithm::Rs256));
-        let ec = ring.keys.iter().filter(|key| matches_algorithm(key, Algorithm::Es384));
+        let rsa = ring
+            .keys
+            .iter()
+            .filter(|key| matches_algorithm(key, Algorithm::Rs256));
+        let ec = ring
+            .keys
+            .iter()
+            .filter(|key| matches_algorithm(key, Algorithm::Es384));
         let keys: Vec<Value> = rsa.chain(ec).map(|key| key.public_jwk()).collect();
         json!({ "keys": keys })
     }
@@ -268,7 +278,9 @@ impl LocalIssuer {
             address.set_ip(Ipv4Addr::LOCALHOST.into());
         }
         // RSA key generation takes tens of milliseconds: keep it off the async workers.
-        let ring = tokio::task::spawn_blocking(KeyRing::new).await.map_err(std::io::Error::other)?;
+        let ring = tokio::task::spawn_blocking(KeyRing::new)
+            .await
+            .map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared {
             url: format!("http://{address}"),
             ring: Mutex::new(ring),
@@ -284,7 +296,9 @@ impl LocalIssuer {
             }
         });
         tracing::debug!(issuer = %shared.url, "local issuer started");
-        Ok(LocalIssuer { inner: Arc::new(Inner { shared, server }) })
+        Ok(LocalIssuer {
+            inner: Arc::new(Inner { shared, server }),
+        })
     }
 
     fn shared(&self) -> &Shared {
@@ -320,7 +334,10 @@ impl LocalIssuer {
     /// Mints a token for `identity`, signed with the current key of the requested algorithm.
     pub fn mint(&self, identity: &Identity, request: &MintRequest) -> MintedToken {
         let claims = self.claims(identity, request, SystemTime::now());
-        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or_default();
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_u64)
+            .unwrap_or_default();
         MintedToken {
             token: self.sign(request.algorithm, &claims),
             expiration: UNIX_EPOCH + Duration::from_secs(exp),
@@ -342,7 +359,11 @@ impl LocalIssuer {
     /// Signs `claims` under `header` exactly as given (no `kid` or `alg` added), with the current
     /// key of `algorithm`: for tokens whose header lies.
     pub fn sign_with_header(&self, algorithm: Algorithm, header: &Value, claims: &Value) -> String {
-        self.sign_bytes(algorithm, header.to_string().as_bytes(), claims.to_string().as_bytes())
+        self.sign_bytes(
+            algorithm,
+            header.to_string().as_bytes(),
+            claims.to_string().as_bytes(),
+        )
     }
 
     /// Signs raw header and payload bytes with the current key of `algorithm`: for tokens whose
@@ -365,8 +386,12 @@ impl LocalIssuer {
     /// Stops publishing every key but the current one of each algorithm.
     pub fn retire_previous(&self) {
         let mut ring = self.shared().lock_ring();
-        let current = [ring.current(Algorithm::Rs256), ring.current(Algorithm::Es384)];
-        ring.keys.retain(|key| current.iter().any(|kept| Arc::ptr_eq(kept, key)));
+        let current = [
+            ring.current(Algorithm::Rs256),
+            ring.current(Algorithm::Es384),
+        ];
+        ring.keys
+            .retain(|key| current.iter().any(|kept| Arc::ptr_eq(kept, key)));
     }
 
     /// The key ids that sign now: `(RSA_<n>, EC384_<n>)`.
@@ -455,7 +480,10 @@ fn aws_claims(identity: &Identity, request: &MintRequest) -> Value {
         put("principal_tags", json!(identity.principal_tags));
     }
     let optional = [
-        ("lambda_source_function_arn", &identity.lambda_source_function_arn),
+        (
+            "lambda_source_function_arn",
+            &identity.lambda_source_function_arn,
+        ),
         ("ec2_source_instance_arn", &identity.ec2_source_instance_arn),
         ("ec2_instance_source_vpc", &identity.ec2_instance_source_vpc),
     ];

@@ -25,7 +25,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { check: false, ephemeral: false, verbose: false };
+    let mut args = Args {
+        check: false,
+        ephemeral: false,
+        verbose: false,
+    };
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--check" => args.check = true,
@@ -47,7 +51,11 @@ async fn main() -> ExitCode {
                 eprintln!("{problem}\n");
             }
             eprintln!("{USAGE}");
-            return if problem.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) };
+            return if problem.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
         }
     };
     tracing_subscriber::fmt()
@@ -59,7 +67,11 @@ async fn main() -> ExitCode {
         .init();
 
     let logs = RecentLogs::new(args.verbose);
-    let ports = if args.ephemeral { Ports::EPHEMERAL } else { Ports::FIXED };
+    let ports = if args.ephemeral {
+        Ports::EPHEMERAL
+    } else {
+        Ports::FIXED
+    };
     let stack = match Stack::start(StackOptions::new(ports, logs.clone())).await {
         Ok(stack) => stack,
         Err(error) => {
@@ -76,7 +88,11 @@ async fn main() -> ExitCode {
     let failed = outcomes.iter().filter(|outcome| !outcome.passed()).count();
     println!("\n{} passed, {failed} failed", outcomes.len() - failed);
     if args.check {
-        return if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
 
     println!("{}", walkthrough::manual_instructions(&stack));
@@ -92,7 +108,10 @@ fn print_banner(stack: &Stack) {
     println!("  STS (home account)      {}", stack.home.sts.url());
     println!("  issuer (home, trusted)  {}", stack.home.issuer.url());
     println!("  issuer (partner, trusted) {}", stack.partner.issuer.url());
-    println!("  issuer (outsider, not trusted) {}", stack.outsider.issuer.url());
+    println!(
+        "  issuer (outsider, not trusted) {}",
+        stack.outsider.issuer.url()
+    );
     println!("  REST API (stage prod)   {}", stack.rest_url);
     println!("  HTTP API                {}", stack.http_url);
     println!("  Lambda Invoke API       {}", stack.lambda_url);

@@ -212,7 +212,8 @@ impl Stack {
     pub async fn start(options: StackOptions) -> Result<Self, StackError> {
         let ports = options.ports;
         let home = start_account(Realm::Home, ports.issuer, ports.sts).await?;
-        let partner = start_account(Realm::Partner, ports.partner_issuer, ports.partner_sts).await?;
+        let partner =
+            start_account(Realm::Partner, ports.partner_issuer, ports.partner_sts).await?;
         let outsider =
             start_account(Realm::Outsider, ports.outsider_issuer, ports.outsider_sts).await?;
 
@@ -226,7 +227,13 @@ impl Stack {
         let dir = binaries::function_dir()?;
         let trusted = [home.issuer.url(), partner.issuer.url()].join(",");
         let authorizer = start_function(authorizer_spec(&dir, &options, &trusted)).await?;
-        let protected = start_function(function_spec(&dir, "protected-fn", "protected-fn", &options)).await?;
+        let protected = start_function(function_spec(
+            &dir,
+            "protected-fn",
+            "protected-fn",
+            &options,
+        ))
+        .await?;
         let mut callers = BTreeMap::new();
         for persona in world::personas() {
             let sts = match persona.realm {
@@ -241,7 +248,10 @@ impl Stack {
         let rest_api = rest_gateway(&authorizer, &protected, options.rest_cache_ttl)?;
         let http_api = http_gateway(&authorizer, &protected, options.http_cache_ttl)?;
         let service = LambdaService::new();
-        for function in [&authorizer, &protected].into_iter().chain(callers.values()) {
+        for function in [&authorizer, &protected]
+            .into_iter()
+            .chain(callers.values())
+        {
             service.register(as_invoke(function));
         }
 
@@ -287,18 +297,30 @@ impl Stack {
     }
 }
 
-async fn start_account(realm: Realm, issuer_port: u16, sts_port: u16) -> Result<Account, StackError> {
+async fn start_account(
+    realm: Realm,
+    issuer_port: u16,
+    sts_port: u16,
+) -> Result<Account, StackError> {
     let issuer = LocalIssuer::start_on(bind(issuer_port).await?)
         .await
-        .map_err(|source| StackError::Service { service: "issuer", source })?;
+        .map_err(|source| StackError::Service {
+            service: "issuer",
+            source,
+        })?;
     let mut principals = BTreeMap::new();
     for persona in world::personas().into_iter().filter(|p| p.realm == realm) {
-        principals.entry(persona.access_key_id).or_insert_with(|| persona.principal());
+        principals
+            .entry(persona.access_key_id)
+            .or_insert_with(|| persona.principal());
     }
     let config = StsConfig::new(principals.into_values().collect());
     let sts = LocalSts::start_on(bind(sts_port).await?, issuer.clone(), config)
         .await
-        .map_err(|source| StackError::Service { service: "sts", source })?;
+        .map_err(|source| StackError::Service {
+            service: "sts",
+            source,
+        })?;
     Ok(Account { issuer, sts })
 }
 
@@ -311,7 +333,10 @@ async fn bind(port: u16) -> Result<TcpListener, StackError> {
 fn url_of(listener: &TcpListener) -> Result<String, StackError> {
     let address = listener
         .local_addr()
-        .map_err(|source| StackError::Service { service: "listener", source })?;
+        .map_err(|source| StackError::Service {
+            service: "listener",
+            source,
+        })?;
     Ok(format!("http://{address}"))
 }
 
@@ -336,8 +361,14 @@ fn authorizer_spec(dir: &Path, options: &StackOptions, trusted_issuers: &str) ->
         .env("ALLOWED_AUDIENCES", world::AUDIENCE)
         .env("ALLOW_LOOPBACK_ISSUERS", "true")
         .env("ACCESS_RULES", world::ACCESS_RULES)
-        .env("JWKS_CACHE_TTL_SECONDS", options.key_cache_ttl.as_secs().max(1).to_string())
-        .env("JWKS_REFETCH_COOLDOWN_SECONDS", options.refetch_cooldown.as_secs().to_string())
+        .env(
+            "JWKS_CACHE_TTL_SECONDS",
+            options.key_cache_ttl.as_secs().max(1).to_string(),
+        )
+        .env(
+            "JWKS_REFETCH_COOLDOWN_SECONDS",
+            options.refetch_cooldown.as_secs().to_string(),
+        )
 }
 
 /// A caller function running with `persona`'s credentials against its account's STS.
@@ -363,7 +394,9 @@ fn caller_spec(
 
 async fn start_function(spec: FunctionSpec) -> Result<LambdaFunction, StackError> {
     let name = spec.name().to_owned();
-    LambdaFunction::start(spec).await.map_err(|source| StackError::Function { name, source })
+    LambdaFunction::start(spec)
+        .await
+        .map_err(|source| StackError::Function { name, source })
 }
 
 fn as_invoke(function: &LambdaFunction) -> Arc<dyn Invoke> {

@@ -27,36 +27,48 @@ pub struct RecentLogs {
 
 impl std::fmt::Debug for RecentLogs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecentLogs").field("echo", &self.echo).finish_non_exhaustive()
+        f.debug_struct("RecentLogs")
+            .field("echo", &self.echo)
+            .finish_non_exhaustive()
     }
 }
 
 impl RecentLogs {
     /// A sink that keeps lines, and also prints them to standard error when `echo` is set.
     pub fn new(echo: bool) -> Self {
-        Self { lines: Arc::default(), echo }
+        Self {
+            lines: Arc::default(),
+            echo,
+        }
     }
 
     /// How many lines arrived so far (a mark to read from later).
     fn mark(&self) -> usize {
-        self.lines.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.lines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// The authorizer's decision fields logged since `mark`, as `key=value` text.
     fn decision_since(&self, mark: usize) -> Option<String> {
         let lines = self.lines.lock().unwrap_or_else(PoisonError::into_inner);
-        lines.iter().skip(mark).filter(|line| line.function == "authorizer").find_map(|line| {
-            let record: Value = serde_json::from_str(&line.text).ok()?;
-            let fields = record.get("fields").unwrap_or(&record);
-            let outcome = fields.get("outcome")?.as_str()?;
-            let mut text = format!("outcome={outcome}");
-            for key in ["reason", "rule", "subject", "route"] {
-                if let Some(value) = fields.get(key).and_then(Value::as_str) {
-                    let _ = write!(text, " {key}={value}");
+        lines
+            .iter()
+            .skip(mark)
+            .filter(|line| line.function == "authorizer")
+            .find_map(|line| {
+                let record: Value = serde_json::from_str(&line.text).ok()?;
+                let fields = record.get("fields").unwrap_or(&record);
+                let outcome = fields.get("outcome")?.as_str()?;
+                let mut text = format!("outcome={outcome}");
+                for key in ["reason", "rule", "subject", "route"] {
+                    if let Some(value) = fields.get(key).and_then(Value::as_str) {
+                        let _ = write!(text, " {key}={value}");
+                    }
                 }
-            }
-            Some(text)
-        })
+                Some(text)
+            })
     }
 }
 
@@ -116,7 +128,11 @@ pub async fn run(stack: &Stack, logs: &RecentLogs) -> Vec<StepOutcome> {
     }
 
     let mark = logs.mark();
-    let outcome = call_directly(&format!("{}/hello", stack.rest_url), Some(tampered_token(stack))).await;
+    let outcome = call_directly(
+        &format!("{}/hello", stack.rest_url),
+        Some(tampered_token(stack)),
+    )
+    .await;
     let title = "a tampered token (sub rewritten, signature kept) → REST GET /hello";
     outcomes.push(finish(logs, mark, title, 401, outcome).await);
 
@@ -212,8 +228,15 @@ async fn call_through_caller(stack: &Stack, step: &CallerStep) -> CallResult {
     if let Some(body) = &step.body {
         event["body"] = body.clone();
     }
-    let answer = stack.caller(step.persona).invoke(event).await.map_err(|e| e.to_string())?;
-    let status = answer.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok());
+    let answer = stack
+        .caller(step.persona)
+        .invoke(event)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = answer
+        .get("status")
+        .and_then(Value::as_u64)
+        .and_then(|s| u16::try_from(s).ok());
     let status = status.ok_or_else(|| format!("caller answered without a status: {answer}"))?;
     Ok((status, answer.get("body").cloned().unwrap_or(Value::Null)))
 }
@@ -230,7 +253,10 @@ async fn call_directly(url: &str, token: Option<String>) -> CallResult {
     let response = request.send().await.map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
     let text = response.text().await.map_err(|e| e.to_string())?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+    Ok((
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    ))
 }
 
 /// A genuine orders-caller token whose `sub` was rewritten to another role, signature untouched.
@@ -242,7 +268,10 @@ fn tampered_token(stack: &Stack) -> String {
         duration: Duration::from_secs(300),
         request_tags: Default::default(),
     };
-    let minted = stack.account(Realm::Home).issuer.mint(&persona.identity, &request);
+    let minted = stack
+        .account(Realm::Home)
+        .issuer
+        .mint(&persona.identity, &request);
     let mut parts: Vec<String> = minted.token.split('.').map(str::to_owned).collect();
     if let Some(payload) = parts.get_mut(1) {
         let claims = URL_SAFE_NO_PAD

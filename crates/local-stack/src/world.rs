@@ -73,7 +73,11 @@ pub struct Persona {
 impl Persona {
     /// The STS principal for this persona.
     pub fn principal(&self) -> Principal {
-        Principal::new(self.access_key_id, self.secret_access_key, self.identity.clone())
+        Principal::new(
+            self.access_key_id,
+            self.secret_access_key,
+            self.identity.clone(),
+        )
     }
 }
 
@@ -100,10 +104,12 @@ pub fn orders_caller_es384() -> Persona {
 
 /// A reporting job's role in the home account, team `analytics`: it may read, not order.
 pub fn reporting_batch() -> Persona {
-    let mut identity = lambda_identity(HOME_ACCOUNT, "reporting-batch", "analytics", Some(HOME_ORG));
+    let mut identity =
+        lambda_identity(HOME_ACCOUNT, "reporting-batch", "analytics", Some(HOME_ORG));
     identity.lambda_source_function_arn = None;
-    identity.ec2_source_instance_arn =
-        Some(format!("arn:aws:ec2:{REGION}:{HOME_ACCOUNT}:instance/i-0123456789abcdef0"));
+    identity.ec2_source_instance_arn = Some(format!(
+        "arn:aws:ec2:{REGION}:{HOME_ACCOUNT}:instance/i-0123456789abcdef0"
+    ));
     identity.ec2_instance_source_vpc = Some("vpc-0a1b2c3d4e5f67890".to_owned());
     Persona {
         name: "reporting-batch",
@@ -141,7 +147,13 @@ pub fn outsider() -> Persona {
 
 /// Every persona, in the order the walk-through meets them.
 pub fn personas() -> Vec<Persona> {
-    vec![orders_caller(), orders_caller_es384(), reporting_batch(), partner_caller(), outsider()]
+    vec![
+        orders_caller(),
+        orders_caller_es384(),
+        reporting_batch(),
+        partner_caller(),
+        outsider(),
+    ]
 }
 
 fn lambda_identity(account: &str, role: &str, team: &str, org: Option<&str>) -> Identity {

@@ -1,6 +1,9 @@
 //! The local issuer's HTTP face: the discovery document and key set in STS's shapes, and the
 //! switches tests use to make it misbehave.
-#![allow(clippy::unwrap_used, reason = "helpers here panic on broken fixtures, as the tests do")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers here panic on broken fixtures, as the tests do"
+)]
 
 use std::time::{Duration, Instant};
 
@@ -54,7 +57,8 @@ async fn discovery_document_has_only_the_members_sts_publishes() {
         json!({
             "issuer": issuer.url(),
             "jwks_uri": jwks_url(&issuer),
-            "claims_supported": ["aud", "exp", "iat", "iss", "jti", "sub", "https://sts.amazonaws.com/"],
+            "claims_supported":
+                ["aud", "exp", "iat", "iss", "jti", "sub", "https://sts.amazonaws.com/"],
             "id_token_signing_alg_values_supported": ["RS256", "ES384"],
             "subject_types_supported": ["public"],
         })

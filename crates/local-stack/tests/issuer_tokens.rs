@@ -1,6 +1,9 @@
 //! Tokens the local issuer mints: STS's header and claim shapes, and signatures that an
 //! independent JWT library (jsonwebtoken) accepts with the published keys.
-#![allow(clippy::unwrap_used, reason = "helpers here panic on broken fixtures, as the tests do")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers here panic on broken fixtures, as the tests do"
+)]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -154,7 +157,8 @@ async fn claims_have_the_sts_shape() {
                 "org_id": "o-a1b2c3d4e5",
                 "ou_path": ["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"],
                 "principal_tags": {"team": "payments"},
-                "lambda_source_function_arn": "arn:aws:lambda:eu-west-1:111122223333:function:caller-fn",
+                "lambda_source_function_arn":
+                    "arn:aws:lambda:eu-west-1:111122223333:function:caller-fn",
             },
         })
     );

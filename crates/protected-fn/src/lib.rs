@@ -33,7 +33,11 @@ pub async fn handle(request: Request) -> Result<Response<Body>, Infallible> {
     let caller = match caller_of(&request) {
         Ok(caller) => caller,
         Err(problem) => {
-            error!(reason = problem.reason(), error = %problem, "request without a usable authorizer context");
+            error!(
+                reason = problem.reason(),
+                error = %problem,
+                "request without a usable authorizer context; is the route behind the authorizer?"
+            );
             return Ok(reply::unauthorized());
         }
     };
@@ -42,13 +46,17 @@ pub async fn handle(request: Request) -> Result<Response<Body>, Infallible> {
     let response = match resolve(request.method().as_str(), &path) {
         Resolved::NotFound => reply::error(404, "not_found", "no such route"),
         Resolved::MethodNotAllowed(allowed) => reply::method_not_allowed(allowed),
-        Resolved::Found(Endpoint::Hello) => reply::json(
-            200,
-            &json!({
-                "message": format!("Hello, {} of account {}!", caller.role_name(), caller.account()),
-                "roleArn": caller.role_arn(),
-            }),
-        ),
+        Resolved::Found(Endpoint::Hello) => {
+            let greeting = format!(
+                "Hello, {} of account {}!",
+                caller.role_name(),
+                caller.account()
+            );
+            reply::json(
+                200,
+                &json!({"message": greeting, "roleArn": caller.role_arn()}),
+            )
+        }
         Resolved::Found(Endpoint::WhoAmI) => reply::json(200, &caller),
         Resolved::Found(Endpoint::Orders) => match OrderRequest::from_body(request.body()) {
             Ok(order) => reply::json(201, &order.accepted_for(&caller)),

@@ -178,7 +178,10 @@ mod tests {
             "principal_tags": {"team": "payments"},
             "request_tags": {"purpose": "batch"}
         }));
-        assert_eq!(claims.principal_tags.get("team").map(String::as_str), Some("payments"));
+        assert_eq!(
+            claims.principal_tags.get("team").map(String::as_str),
+            Some("payments")
+        );
         assert_eq!(request_tags.get("purpose"), Some("batch"));
         assert!(!claims.other.contains_key("request_tags"));
     }

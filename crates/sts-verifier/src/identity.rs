@@ -178,7 +178,9 @@ impl RoleArn {
 
 fn valid_role_name(name: &str) -> bool {
     (1..=MAX_ROLE_NAME).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
 /// Checks the part between `role/` and the name: empty, or `seg/…/` (IAM's path minus its leading
@@ -381,13 +383,25 @@ mod tests {
             ("arn:aws:iam::111122223333", RoleArnError::NotAnArn),
             ("urn:aws:iam::111122223333:role/x", RoleArnError::NotAnArn),
             ("arn:evil:iam::111122223333:role/x", RoleArnError::Partition),
-            ("arn:aws:iam:us-east-1:111122223333:role/x", RoleArnError::NotIam),
+            (
+                "arn:aws:iam:us-east-1:111122223333:role/x",
+                RoleArnError::NotIam,
+            ),
             ("arn:aws:iam::11112222333:role/x", RoleArnError::Account),
             ("arn:aws:iam::11112222333a:role/x", RoleArnError::Account),
             ("arn:aws:iam::111122223333:role/", RoleArnError::InvalidName),
-            ("arn:aws:iam::111122223333:role/a b", RoleArnError::InvalidName),
-            ("arn:aws:iam::111122223333:role//x", RoleArnError::InvalidName),
-            ("arn:aws:iam::111122223333:role/é", RoleArnError::InvalidName),
+            (
+                "arn:aws:iam::111122223333:role/a b",
+                RoleArnError::InvalidName,
+            ),
+            (
+                "arn:aws:iam::111122223333:role//x",
+                RoleArnError::InvalidName,
+            ),
+            (
+                "arn:aws:iam::111122223333:role/é",
+                RoleArnError::InvalidName,
+            ),
         ];
         for (text, reason) in cases {
             assert_eq!(RoleArn::parse(text), Err(reason), "{text}");

@@ -17,6 +17,8 @@ use serde_json::json;
 use sts_verifier::keys::FetchError;
 use sts_verifier::{ConfigError, Verifier, VerifierConfig, VerifyError};
 use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
@@ -423,28 +425,83 @@ async fn prefetch_with_the_issuer_down_reports_keys_unavailable() {
 }
 
 #[tokio::test]
-async fn jwks_file_verifies_with_no_issuer_reachable() {
+async fn jwks_file_verifies_with_no_issuer_running() {
     let issuer = issuer().await;
     let path = temp_file(&json!({ issuer.url(): issuer.jwks() }).to_string());
-    issuer.set_available(false);
     let mut config = config(&issuer);
     config.jwks_file = Some(path.clone());
+    let tokens = [
+        token(&issuer, Algorithm::Rs256),
+        token(&issuer, Algorithm::Es384),
+    ];
+    let unknown = token_with_kid(&issuer, "RSA_2");
+    drop(issuer);
     let verifier = verifier(config);
 
     verifier.prefetch().await.unwrap();
-    verifier
-        .verify(&token(&issuer, Algorithm::Rs256))
-        .await
-        .unwrap();
-    verifier
-        .verify(&token(&issuer, Algorithm::Es384))
-        .await
-        .unwrap();
-    let error = rejection(&verifier, &token_with_kid(&issuer, "RSA_2")).await;
+    for token in &tokens {
+        verifier.verify(token).await.unwrap();
+    }
+    let error = rejection(&verifier, &unknown).await;
 
-    assert!(matches!(error, VerifyError::UnknownKey { .. }), "{error:?}");
-    assert_eq!(fetches(&issuer), (0, 0));
+    assert!(
+        matches!(&error, VerifyError::UnknownKey { kid } if kid == "RSA_2"),
+        "{error:?}"
+    );
     std::fs::remove_file(path).unwrap();
+}
+
+#[tokio::test]
+async fn redirect_from_the_issuer_is_not_followed() {
+    let issuer = issuer().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirecting_issuer = format!("http://{}", listener.local_addr().unwrap());
+    let target = format!("{}/.well-known/jwks.json", issuer.url());
+    // Answers every request with a redirect to a real key set.
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0; 4096];
+            let _ = stream.read(&mut request).await;
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {target}\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    let mut config = config(&issuer);
+    config.issuers = vec![redirecting_issuer.clone()];
+    let verifier = verifier(config);
+    let claims = with_claim(
+        claims(&issuer, Algorithm::Rs256),
+        "iss",
+        json!(redirecting_issuer),
+    );
+
+    let error = rejection(&verifier, &issuer.sign(Algorithm::Rs256, &claims)).await;
+
+    let source = unavailable(error);
+    assert!(
+        matches!(source, FetchError::Status { status: 302, .. }),
+        "{source:?}"
+    );
+    assert_eq!(fetches(&issuer), (0, 0));
+}
+
+#[tokio::test]
+async fn key_set_answered_with_an_error_status_is_unavailable() {
+    let issuer = issuer().await;
+    let mut document = issuer.discovery_document();
+    document["jwks_uri"] = json!(format!("{}/keys-moved", issuer.url()));
+    issuer.set_discovery_override(Some(document.to_string()));
+    let verifier = verifier(config(&issuer));
+
+    let source = unavailable(rejection(&verifier, &token(&issuer, Algorithm::Rs256)).await);
+
+    assert!(
+        matches!(source, FetchError::Status { status: 404, .. }),
+        "{source:?}"
+    );
 }
 
 #[tokio::test]

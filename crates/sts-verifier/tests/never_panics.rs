@@ -1,7 +1,10 @@
 //! Property-style check: no input makes the verifier panic, accept, or answer with an unknown
 //! reason. Inputs are valid tokens mutated byte by byte, segment by segment and inside their
 //! decoded JSON, plus random text, driven by a fixed-seed generator so failures replay.
-#![allow(clippy::unwrap_used, reason = "helpers here panic on broken fixtures, as the tests do")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers here panic on broken fixtures, as the tests do"
+)]
 
 mod support;
 

@@ -71,12 +71,14 @@ impl SigningKey {
         match self {
             Self::Rsa { kid, pair } => {
                 let public = pair.public_key();
+                let modulus = public.modulus();
+                let exponent = public.exponent();
                 json!({
                     "kty": "RSA",
                     "use": "sig",
                     "kid": kid,
-                    "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
-                    "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+                    "n": URL_SAFE_NO_PAD.encode(modulus.big_endian_without_leading_zero()),
+                    "e": URL_SAFE_NO_PAD.encode(exponent.big_endian_without_leading_zero()),
                 })
             }
             Self::Ec { kid, pair } => {

@@ -252,9 +252,12 @@ impl State {
             _ => None,
         };
         match (servable, kid) {
-            (Some(keys), Some(kid)) => match keys.get(kid) {
-                Some(key) => Outcome::Found(Arc::clone(key)),
-                None => Outcome::UnknownKey,
+            (Some(keys), Some(kid)) => match (keys.get(kid), &self.last_error) {
+                (Some(key), _) => Outcome::Found(Arc::clone(key)),
+                // The refetch that could have found this key failed, so whether the issuer
+                // publishes it is unknown: an outage to retry, not proof of a forged token.
+                (None, Some(error)) => Outcome::Unavailable(error.clone()),
+                (None, None) => Outcome::UnknownKey,
             },
             (Some(_), None) => Outcome::Ready,
             (None, _) => {
