@@ -349,7 +349,8 @@ pub fn manual_instructions(stack: &Stack) -> String {
 The stack keeps serving until Ctrl-C. Try it by hand from another terminal:
 
   # The orders-caller role's local credentials (they only work against this stack)
-  export AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret} AWS_REGION={region}
+  export AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret}
+  export AWS_REGION={region} AWS_DEFAULT_REGION={region}
 
   # Mint a token with the AWS CLI, as on AWS …
   TOKEN=$(aws sts get-web-identity-token --endpoint-url {sts} \

@@ -18,8 +18,9 @@ pub const PARTNER_ACCOUNT: &str = "222222222222";
 pub const OUTSIDER_ACCOUNT: &str = "333333333333";
 /// The organization of the home account.
 pub const HOME_ORG: &str = "o-exampleorg1";
-/// The audience the protected API accepts and the callers ask for.
-pub const AUDIENCE: &str = "https://orders.api.local";
+/// The audience the protected API accepts and the callers ask for. Not URL-shaped: AWS CLI v1
+/// would try to download a parameter that starts with `https://`.
+pub const AUDIENCE: &str = "orders-api";
 
 /// The access rules the local authorizer runs with, in the documented rules format.
 pub const ACCESS_RULES: &str = r#"{
