@@ -105,16 +105,21 @@ async fn main() -> ExitCode {
 
 fn print_banner(stack: &Stack) {
     println!("Local stack up (no AWS account involved):");
-    println!("  STS (home account)      {}", stack.home.sts.url());
-    println!("  issuer (home, trusted)  {}", stack.home.issuer.url());
-    println!("  issuer (partner, trusted) {}", stack.partner.issuer.url());
-    println!(
-        "  issuer (outsider, not trusted) {}",
-        stack.outsider.issuer.url()
-    );
-    println!("  REST API (stage prod)   {}", stack.rest_url);
-    println!("  HTTP API                {}", stack.http_url);
-    println!("  Lambda Invoke API       {}", stack.lambda_url);
+    let services = [
+        ("STS, home account", stack.home.sts.url()),
+        ("issuer, home (trusted)", stack.home.issuer.url()),
+        ("issuer, partner (trusted)", stack.partner.issuer.url()),
+        (
+            "issuer, outsider (not trusted)",
+            stack.outsider.issuer.url(),
+        ),
+        ("REST API, stage prod", stack.rest_url.as_str()),
+        ("HTTP API", stack.http_url.as_str()),
+        ("Lambda Invoke API", stack.lambda_url.as_str()),
+    ];
+    for (name, url) in services {
+        println!("  {name:<32}{url}");
+    }
     println!("\nWalk-through: each call goes caller function → STS → API Gateway → authorizer →");
     println!("protected function, all of them the project's compiled Lambda binaries.\n");
 }

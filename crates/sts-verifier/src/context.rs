@@ -131,20 +131,19 @@ impl Caller {
         }
     }
 
-    /// Writes the caller as a flat context.
-    pub fn to_context(&self) -> CallerContext {
-        let mut entries = Map::new();
-        let mut put = |key: &str, value: &str| {
-            entries.insert(key.to_owned(), Value::String(value.to_owned()));
-        };
-        put(keys::ROLE_ARN, self.role.as_str());
-        put(keys::ACCOUNT, self.role.account().as_str());
-        put(keys::PARTITION, self.role.partition());
-        put(keys::ROLE_NAME, self.role.name());
-        put(keys::ISSUER, &self.issuer);
-        put(keys::AUDIENCE, &self.audience);
-        put(keys::KEY_ID, &self.key_id);
-        put(keys::RULE, &self.rule);
+    /// Every text-valued field under its context key, absent optional ones left out: the one
+    /// list both the flat context and the JSON rendering are written from.
+    fn text_fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let required = [
+            (keys::ROLE_ARN, self.role.as_str()),
+            (keys::ACCOUNT, self.role.account().as_str()),
+            (keys::PARTITION, self.role.partition()),
+            (keys::ROLE_NAME, self.role.name()),
+            (keys::ISSUER, self.issuer.as_str()),
+            (keys::AUDIENCE, self.audience.as_str()),
+            (keys::KEY_ID, self.key_id.as_str()),
+            (keys::RULE, self.rule.as_str()),
+        ];
         let optional = [
             (keys::TOKEN_ID, &self.token_id),
             (keys::ORG_ID, &self.org_id),
@@ -153,10 +152,20 @@ impl Caller {
             (keys::SOURCE_INSTANCE_ARN, &self.source_instance_arn),
             (keys::SOURCE_VPC, &self.source_vpc),
         ];
-        for (key, value) in optional {
-            if let Some(value) = value {
-                put(key, value);
-            }
+        let present = optional
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, value.as_deref()?)));
+        required.into_iter().chain(present)
+    }
+
+    /// Writes the caller as a flat context.
+    pub fn to_context(&self) -> CallerContext {
+        let mut entries = Map::new();
+        let mut put = |key: &str, value: &str| {
+            entries.insert(key.to_owned(), Value::String(value.to_owned()));
+        };
+        for (key, value) in self.text_fields() {
+            put(key, value);
         }
         for (key, tags) in [
             (keys::PRINCIPAL_TAGS, &self.principal_tags),
@@ -263,29 +272,11 @@ impl Caller {
 impl Serialize for Caller {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry(keys::ROLE_ARN, self.role.as_str())?;
-        map.serialize_entry(keys::ACCOUNT, self.role.account().as_str())?;
-        map.serialize_entry(keys::PARTITION, self.role.partition())?;
-        map.serialize_entry(keys::ROLE_NAME, self.role.name())?;
-        map.serialize_entry(keys::ISSUER, &self.issuer)?;
-        map.serialize_entry(keys::AUDIENCE, &self.audience)?;
-        let optional = [
-            (keys::TOKEN_ID, &self.token_id),
-            (keys::ORG_ID, &self.org_id),
-            (keys::SOURCE_REGION, &self.source_region),
-            (keys::SOURCE_FUNCTION_ARN, &self.source_function_arn),
-            (keys::SOURCE_INSTANCE_ARN, &self.source_instance_arn),
-            (keys::SOURCE_VPC, &self.source_vpc),
-        ];
-        for (key, value) in optional {
-            if let Some(value) = value {
-                map.serialize_entry(key, value)?;
-            }
+        for (key, value) in self.text_fields() {
+            map.serialize_entry(key, value)?;
         }
         map.serialize_entry(keys::PRINCIPAL_TAGS, &self.principal_tags)?;
         map.serialize_entry(keys::REQUEST_TAGS, &self.request_tags)?;
-        map.serialize_entry(keys::RULE, &self.rule)?;
-        map.serialize_entry(keys::KEY_ID, &self.key_id)?;
         map.end()
     }
 }
