@@ -353,12 +353,17 @@ fn function_spec(dir: &Path, binary: &str, name: &str, options: &StackOptions) -
         .inherit_env("RUST_BACKTRACE")
 }
 
-/// The authorizer as the SAM template configures it, trusting the loopback issuers.
+/// The authorizer with the variables, timeout and memory the SAM template gives it, trusting the
+/// loopback issuers.
 fn authorizer_spec(dir: &Path, options: &StackOptions, trusted_issuers: &str) -> FunctionSpec {
     function_spec(dir, "authorizer", "authorizer", options)
-        .timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(5))
+        .memory_mb(256)
         .env("TRUSTED_ISSUERS", trusted_issuers)
         .env("ALLOWED_AUDIENCES", world::AUDIENCE)
+        .env("ALLOWED_ALGORITHMS", "RS256,ES384")
+        .env("PREFETCH_KEYS", "true")
+        .env("HTTP_API_RESPONSE", "simple")
         .env("ALLOW_LOOPBACK_ISSUERS", "true")
         .env("ACCESS_RULES", world::ACCESS_RULES)
         .env(
@@ -371,7 +376,8 @@ fn authorizer_spec(dir: &Path, options: &StackOptions, trusted_issuers: &str) ->
         )
 }
 
-/// A caller function running with `persona`'s credentials against its account's STS.
+/// A caller function with the variables the SAM template gives it, running with `persona`'s
+/// credentials against its account's STS.
 fn caller_spec(
     dir: &Path,
     options: &StackOptions,
@@ -382,12 +388,15 @@ fn caller_spec(
 ) -> FunctionSpec {
     function_spec(dir, "caller-fn", persona.name, options)
         .account_id(&persona.identity.account)
-        .timeout(Duration::from_secs(30))
+        .timeout(Duration::from_secs(15))
+        .memory_mb(256)
         .env("AWS_ACCESS_KEY_ID", persona.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", persona.secret_access_key)
         .env("AWS_ENDPOINT_URL_STS", sts_url)
         .env("TOKEN_AUDIENCE", world::AUDIENCE)
         .env("SIGNING_ALGORITHM", persona.algorithm.as_str())
+        .env("TOKEN_DURATION_SECONDS", "300")
+        .env("HTTP_TIMEOUT_MS", "5000")
         .env("PROTECTED_API_URL", rest_url)
         .env("PROTECTED_HTTP_API_URL", http_url)
 }
