@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_sdk_sts::config::Credentials;
 use local_stack::runtime::LogCapture;
 use local_stack::stack::{Ports, Stack, StackOptions};
 use local_stack::world::{self, Persona};
@@ -80,18 +78,14 @@ pub async fn call(
 ///
 /// When STS refuses.
 pub async fn mint(stack: &Stack, persona: &Persona) -> String {
-    let sts = &stack.account(persona.realm).sts;
-    let credentials = Credentials::new(
-        persona.access_key_id,
-        persona.secret_access_key,
-        None,
-        None,
-        "e2e",
-    );
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new(world::REGION))
-        .credentials_provider(credentials)
-        .endpoint_url(sts.url())
+    let config = stack
+        .account(persona.realm)
+        .sts
+        .sdk_config_loader(
+            world::REGION,
+            persona.access_key_id,
+            persona.secret_access_key,
+        )
         .load()
         .await;
     let output = aws_sdk_sts::Client::new(&config)

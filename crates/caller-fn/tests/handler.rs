@@ -4,8 +4,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_sts::config::Credentials;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -113,16 +111,8 @@ async fn fixture_with(timeout_ms: &str) -> Fixture {
         .with_state(recorder.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let sdk_config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .endpoint_url(sts.url())
-        .credentials_provider(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "test",
-        ))
+    let sdk_config = sts
+        .sdk_config_loader("eu-west-1", ACCESS_KEY_ID, SECRET_ACCESS_KEY)
         .load()
         .await;
     let tokens = TokenSource::builder(&sdk_config)

@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_sts::config::Credentials;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -301,6 +302,20 @@ impl LocalSts {
         &self.inner.shared.url
     }
 
+    /// An AWS SDK configuration loader that reaches this STS through the SDK's own endpoint
+    /// setting, signing with the given key pair in `region`.
+    ///
+    /// See [`sdk_config_loader`]; the loader is not loaded yet, so retries and timeouts can still
+    /// be set on it.
+    pub fn sdk_config_loader(
+        &self,
+        region: &str,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> aws_config::ConfigLoader {
+        sdk_config_loader(self.url(), region, access_key_id, secret_access_key)
+    }
+
     /// Switches outbound identity federation on or off for `account` (on by default).
     pub fn set_federation_enabled(&self, account: &str, enabled: bool) {
         let mut disabled = lock(&self.inner.shared.disabled_accounts);
@@ -541,4 +556,22 @@ fn with_region(identity: &Identity, region: String) -> Identity {
 
 fn excerpt(text: &str) -> String {
     text.chars().take(64).collect()
+}
+
+/// An AWS SDK configuration loader for the STS at `endpoint`, through the loader's
+/// `endpoint_url` (what `AWS_ENDPOINT_URL_STS` sets), with a static key pair in `region`.
+///
+/// This is how a program points the unmodified SDK at the local stack; nothing else about the
+/// client changes.
+pub fn sdk_config_loader(
+    endpoint: &str,
+    region: &str,
+    access_key_id: &str,
+    secret_access_key: &str,
+) -> aws_config::ConfigLoader {
+    let credentials = Credentials::new(access_key_id, secret_access_key, None, None, "local-stack");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(credentials)
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::errors::ErrorKind;
 use local_stack::issuer::{Algorithm, Identity, LocalIssuer, MintRequest};
 use serde_json::{Value, json};
 
@@ -53,37 +53,15 @@ fn decode_segment(token: &str, index: usize) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
 }
 
-/// Verifies `token` with jsonwebtoken and the issuer's published key for `algorithm`.
+/// Verifies `token` with jsonwebtoken and the issuer's published keys, after checking that its
+/// header names `algorithm`.
 fn independent_verify(issuer: &LocalIssuer, token: &str, algorithm: Algorithm) -> Value {
-    let jwks = issuer.jwks();
-    let header = jsonwebtoken::decode_header(token).unwrap();
-    let key = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|key| key["kid"] == json!(header.kid))
-        .unwrap();
-    let (decoding_key, jwt_algorithm) = match algorithm {
-        Algorithm::Rs256 => (
-            DecodingKey::from_rsa_components(
-                key["n"].as_str().unwrap(),
-                key["e"].as_str().unwrap(),
-            )
-            .unwrap(),
-            jsonwebtoken::Algorithm::RS256,
-        ),
-        Algorithm::Es384 => (
-            DecodingKey::from_ec_components(key["x"].as_str().unwrap(), key["y"].as_str().unwrap())
-                .unwrap(),
-            jsonwebtoken::Algorithm::ES384,
-        ),
+    let expected = match algorithm {
+        Algorithm::Rs256 => jsonwebtoken::Algorithm::RS256,
+        Algorithm::Es384 => jsonwebtoken::Algorithm::ES384,
     };
-    let mut validation = Validation::new(jwt_algorithm);
-    validation.set_issuer(&[issuer.url()]);
-    validation.set_audience(&["https://orders.example"]);
-    jsonwebtoken::decode::<Value>(token, &decoding_key, &validation)
-        .unwrap()
-        .claims
+    assert_eq!(jsonwebtoken::decode_header(token).unwrap().alg, expected);
+    issuer.claims_of(token, "https://orders.example").unwrap()
 }
 
 #[tokio::test]
@@ -260,5 +238,46 @@ fn identity_deserializes_with_defaults_and_rejects_unknown_members() {
         typo.unwrap_err()
             .to_string()
             .contains("unknown field `role`")
+    );
+}
+
+#[tokio::test]
+async fn independent_check_refuses_other_audiences_keys_and_retired_keys() {
+    let issuer = issuer().await;
+    let elsewhere = LocalIssuer::start().await.unwrap();
+    let minted = |issuer: &LocalIssuer| {
+        issuer
+            .mint(
+                &identity(),
+                &request(&["https://orders.example"], Algorithm::Es384),
+            )
+            .token
+    };
+    let token = minted(&issuer);
+
+    let wrong_audience = issuer
+        .claims_of(&token, "https://billing.example")
+        .unwrap_err();
+    let same_kid_other_key = issuer.claims_of(&minted(&elsewhere), "https://orders.example");
+    issuer.rotate();
+    issuer.retire_previous();
+    let retired = issuer
+        .claims_of(&token, "https://orders.example")
+        .unwrap_err();
+
+    assert!(
+        matches!(wrong_audience.kind(), ErrorKind::InvalidAudience),
+        "{wrong_audience:?}"
+    );
+    assert!(
+        matches!(
+            same_kid_other_key.as_ref().map_err(|error| error.kind()),
+            Err(ErrorKind::InvalidSignature)
+        ),
+        "{same_kid_other_key:?}"
+    );
+    assert!(
+        matches!(retired.kind(), ErrorKind::InvalidSignature),
+        "{retired:?}"
     );
 }

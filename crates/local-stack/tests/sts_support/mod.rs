@@ -8,11 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sts::config::Credentials;
+use aws_config::SdkConfig;
 use aws_sdk_sts::config::retry::RetryConfig;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
 use local_stack::issuer::{Identity, LocalIssuer};
 use local_stack::sts::{LocalSts, Principal, StsConfig};
 use serde_json::Value;
@@ -63,10 +60,7 @@ pub async fn stack() -> Stack {
 
 /// SDK configuration that reaches the local STS through the SDK's own endpoint override.
 pub async fn sdk_config(sts: &LocalSts, access_key_id: &str, secret: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(sts.url())
-        .credentials_provider(Credentials::new(access_key_id, secret, None, None, "test"))
+    sts.sdk_config_loader(REGION, access_key_id, secret)
         .retry_config(RetryConfig::disabled())
         .load()
         .await
@@ -78,21 +72,7 @@ pub async fn client(sts: &LocalSts) -> aws_sdk_sts::Client {
 
 /// Verifies `token` with the issuer's published keys and returns its claims.
 pub fn verify(issuer: &LocalIssuer, token: &str, audience: &str) -> Value {
-    let header = decode_header(token).expect("the token has a JOSE header");
-    let kid = header.kid.clone().expect("the token header names its key");
-    let jwks = issuer.jwks();
-    let jwk = jwks["keys"]
-        .as_array()
-        .expect("the key set has a keys array")
-        .iter()
-        .find(|key| key["kid"] == kid.as_str())
-        .expect("the signing key is published");
-    let jwk: Jwk = serde_json::from_value(jwk.clone()).expect("the published key is a JWK");
-    let key = DecodingKey::from_jwk(&jwk).expect("the published key is usable");
-    let mut validation = Validation::new(header.alg);
-    validation.set_audience(&[audience]);
-    validation.set_issuer(&[issuer.url()]);
-    decode::<Value>(token, &key, &validation)
-        .expect("the token verifies")
-        .claims
+    issuer
+        .claims_of(token, audience)
+        .expect("the token verifies against the published keys")
 }

@@ -8,10 +8,7 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sts::config::Credentials;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
+use aws_config::SdkConfig;
 use local_stack::issuer::{Identity, LocalIssuer};
 use local_stack::sts::{LocalSts, Principal, StsConfig};
 use serde_json::Value;
@@ -54,16 +51,7 @@ pub async fn stack() -> Stack {
 }
 
 pub async fn sdk_config_for(endpoint: &str, access_key_id: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            access_key_id,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "test",
-        ))
+    local_stack::sts::sdk_config_loader(endpoint, "eu-west-1", access_key_id, SECRET_ACCESS_KEY)
         .load()
         .await
 }
@@ -85,21 +73,7 @@ pub async fn source(stack: &Stack) -> TokenSource {
 
 /// Verifies `token` against the issuer's published keys and returns its claims.
 pub fn verify(issuer: &LocalIssuer, token: &str) -> Value {
-    let header = decode_header(token).expect("the token has a JOSE header");
-    let kid = header.kid.clone().expect("the token header names its key");
-    let jwks = issuer.jwks();
-    let jwk = jwks["keys"]
-        .as_array()
-        .expect("the key set has a keys array")
-        .iter()
-        .find(|key| key["kid"] == kid.as_str())
-        .expect("the signing key is published");
-    let jwk: Jwk = serde_json::from_value(jwk.clone()).expect("the published key is a JWK");
-    let key = DecodingKey::from_jwk(&jwk).expect("the published key is usable");
-    let mut validation = Validation::new(header.alg);
-    validation.set_audience(&[AUDIENCE]);
-    validation.set_issuer(&[issuer.url()]);
-    decode::<Value>(token, &key, &validation)
-        .expect("the token verifies")
-        .claims
+    issuer
+        .claims_of(token, AUDIENCE)
+        .expect("the token verifies against the published keys")
 }
