@@ -7,11 +7,8 @@
 //! | HTTP API payload 1.0 | `REQUEST` | `"1.0"` | `methodArn` |
 //! | HTTP API payload 2.0 | `REQUEST` | `"2.0"` | `routeArn` |
 
-use aws_lambda_events::event::apigw::{
-    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
-    ApiGatewayV2CustomAuthorizerV1Request, ApiGatewayV2CustomAuthorizerV2Request,
-};
-use serde::Deserialize;
+use std::fmt;
+
 use serde_json::Value;
 
 use crate::arn::{ArnError, ExecuteApiArn};
@@ -60,14 +57,6 @@ pub enum EventError {
     /// A REQUEST event's `version` is neither absent, `1.0` nor `2.0`.
     #[error("REQUEST event version is not 1.0 or 2.0")]
     UnsupportedVersion,
-    /// The event does not fit the shape its type and version announce.
-    #[error("{} event does not have the documented shape ({category})", kind.as_str())]
-    Shape {
-        /// The shape the event announced.
-        kind: EventKind,
-        /// The kind of mismatch (`data`, `syntax`…), without the offending text.
-        category: &'static str,
-    },
     /// The method or route ARN is absent.
     #[error("{} event has no {field}", kind.as_str())]
     MissingArn {
@@ -76,6 +65,10 @@ pub enum EventError {
         /// `methodArn` or `routeArn`.
         field: &'static str,
     },
+    /// A REST API event whose ARN names no method and path (a WebSocket route such as
+    /// `$connect`, say).
+    #[error("event names no method and path to judge")]
+    NoRoute,
     /// The method or route ARN does not parse.
     #[error("{field} is unusable: {source}")]
     Arn {
@@ -85,9 +78,6 @@ pub enum EventError {
         #[source]
         source: ArnError,
     },
-    /// Neither the ARN nor the request names a routed method and path.
-    #[error("event names no method and path to judge")]
-    NoRoute,
 }
 
 impl EventError {
@@ -97,7 +87,6 @@ impl EventError {
             Self::NotAnObject => "event_not_object",
             Self::UnknownType => "event_unknown_type",
             Self::UnsupportedVersion => "event_unsupported_version",
-            Self::Shape { .. } => "event_shape",
             Self::MissingArn { .. } => "event_missing_arn",
             Self::Arn { .. } => "event_bad_arn",
             Self::NoRoute => "event_no_route",
@@ -106,115 +95,139 @@ impl EventError {
 }
 
 /// What the decision needs from an authorizer event.
-#[derive(Debug)]
 pub struct AuthorizerRequest {
     /// Which event shape arrived.
     pub kind: EventKind,
     /// The method or route ARN; policies are built on its API and stage.
     pub arn: ExecuteApiArn,
     /// The route the rules judge: the ARN's, or the request's when the ARN names a route key.
-    pub route: Route,
+    /// `None` only for an HTTP API `$default` route reached with a method the rules cannot name:
+    /// no rule matches such a request.
+    pub route: Option<Route>,
+    /// The request's method and path as the event gives them, for the decision log.
+    pub route_label: String,
     /// The bearer token, or why there is none.
     pub token: Result<String, TokenError>,
     /// API Gateway's request id, when the event carries one.
     pub request_id: Option<String>,
 }
 
+/// Leaves the token out: a `Debug` of the request must be safe to log.
+impl fmt::Debug for AuthorizerRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let token = match &self.token {
+            Ok(token) => Ok(format!("<{} bytes>", token.len())),
+            Err(problem) => Err(*problem),
+        };
+        f.debug_struct("AuthorizerRequest")
+            .field("kind", &self.kind)
+            .field("arn", &self.arn)
+            .field("route", &self.route)
+            .field("route_label", &self.route_label)
+            .field("token", &token)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+/// Where each shape keeps the fields the decision reads, as JSON pointers.
+struct Layout {
+    arn: &'static str,
+    method: &'static str,
+    path: &'static str,
+    /// The stage prefix of HTTP API paths; REST paths have none.
+    stage: Option<&'static str>,
+}
+
+impl Layout {
+    fn of(kind: EventKind) -> Self {
+        match kind {
+            EventKind::RestToken | EventKind::RestRequest => Self {
+                arn: "/methodArn",
+                method: "/httpMethod",
+                path: "/path",
+                stage: None,
+            },
+            EventKind::HttpV1 => Self {
+                arn: "/methodArn",
+                method: "/httpMethod",
+                path: "/path",
+                stage: Some("/requestContext/stage"),
+            },
+            EventKind::HttpV2 => Self {
+                arn: "/routeArn",
+                method: "/requestContext/http/method",
+                path: "/rawPath",
+                stage: Some("/requestContext/stage"),
+            },
+        }
+    }
+}
+
+/// Longest method and path the decision log repeats; the rest of a hostile path is cut.
+const MAX_LABEL_CHARS: usize = 256;
+
 impl AuthorizerRequest {
     /// Reads an authorizer event; `token_header` is the lower-case header carrying the token.
+    ///
+    /// Only the fields the decision needs are read, each one leniently: a member that is absent,
+    /// `null` or of another type counts as absent, so an unusual header, cookie or identity
+    /// block never turns a refusal into a function error. A TOKEN event's token comes from
+    /// `authorizationToken`, every other shape's from the header `token_header`.
     ///
     /// # Errors
     ///
     /// An [`EventError`] when the event is not one of the four shapes or lacks a usable ARN.
     pub fn parse(event: &Value, token_header: &str) -> Result<Self, EventError> {
         let kind = classify(event)?;
-        match kind {
-            EventKind::RestToken => {
-                let typed: ApiGatewayCustomAuthorizerRequest = typed(kind, event)?;
-                let arn = parse_arn(kind, "methodArn", typed.method_arn.as_deref())?;
-                let route = arn.route().cloned().ok_or(EventError::NoRoute)?;
-                let token = match typed.authorization_token.as_deref() {
-                    None => Err(TokenError::Missing),
-                    Some(value) => bearer_token(value).map(str::to_owned),
-                };
-                Ok(Self {
-                    kind,
-                    arn,
-                    route,
-                    token,
-                    request_id: None,
-                })
-            }
-            EventKind::RestRequest => {
-                let typed: ApiGatewayCustomAuthorizerRequestTypeRequest = typed(kind, event)?;
-                let arn = parse_arn(kind, "methodArn", typed.method_arn.as_deref())?;
-                let fallback = || {
-                    let method = typed.http_method.as_ref()?.as_str().to_owned();
-                    request_route(method, typed.path.as_deref()?, None)
-                };
-                let route = arn
-                    .route()
-                    .cloned()
-                    .or_else(fallback)
-                    .ok_or(EventError::NoRoute)?;
-                let request_id = typed.request_context.request_id.clone();
-                Ok(Self {
-                    kind,
-                    arn,
-                    route,
-                    token: header_token(event, token_header),
-                    request_id,
-                })
-            }
-            EventKind::HttpV1 => {
-                let typed: ApiGatewayV2CustomAuthorizerV1Request = typed(kind, event)?;
-                let arn = parse_arn(kind, "methodArn", typed.method_arn.as_deref())?;
-                let stage = typed.request_context.stage.as_deref();
-                let fallback = || {
-                    request_route(
-                        typed.http_method.as_str().to_owned(),
-                        typed.path.as_deref()?,
-                        stage,
-                    )
-                };
-                let route = arn
-                    .route()
-                    .cloned()
-                    .or_else(fallback)
-                    .ok_or(EventError::NoRoute)?;
-                let request_id = typed.request_context.request_id.clone();
-                Ok(Self {
-                    kind,
-                    arn,
-                    route,
-                    token: header_token(event, token_header),
-                    request_id,
-                })
-            }
-            EventKind::HttpV2 => {
-                let typed: ApiGatewayV2CustomAuthorizerV2Request = typed(kind, event)?;
-                let arn = parse_arn(kind, "routeArn", typed.route_arn.as_deref())?;
-                let context = &typed.request_context;
-                let fallback = || {
-                    let method = context.http.method.as_str().to_owned();
-                    request_route(method, typed.raw_path.as_deref()?, context.stage.as_deref())
-                };
-                let route = arn
-                    .route()
-                    .cloned()
-                    .or_else(fallback)
-                    .ok_or(EventError::NoRoute)?;
-                let request_id = context.request_id.clone();
-                Ok(Self {
-                    kind,
-                    arn,
-                    route,
-                    token: header_token(event, token_header),
-                    request_id,
-                })
-            }
+        let layout = Layout::of(kind);
+        let field = if kind == EventKind::HttpV2 {
+            "routeArn"
+        } else {
+            "methodArn"
+        };
+        let arn = parse_arn(kind, field, text_at(event, layout.arn))?;
+
+        let method = text_at(event, layout.method);
+        let path = text_at(event, layout.path);
+        let stage = layout.stage.and_then(|pointer| text_at(event, pointer));
+        let request = match (method, path) {
+            (Some(method), Some(path)) => request_route(method, path, stage),
+            _ => None,
+        };
+        let route = arn.route().cloned().or(request);
+        // REST method ARNs always name the method and path; one that does not comes from
+        // another kind of API.
+        if route.is_none() && matches!(kind, EventKind::RestToken | EventKind::RestRequest) {
+            return Err(EventError::NoRoute);
         }
+        let route_label = match (&route, method, path) {
+            (Some(route), _, _) => route.to_string(),
+            (None, Some(method), Some(path)) => format!("{method} {path}"),
+            (None, _, _) => "-".to_owned(),
+        };
+
+        let token = match kind {
+            EventKind::RestToken => match event.get("authorizationToken") {
+                None | Some(Value::Null) => Err(TokenError::Missing),
+                Some(Value::String(value)) => bearer_token(value).map(str::to_owned),
+                Some(_) => Err(TokenError::Malformed),
+            },
+            _ => token_from_event(event, token_header).map(str::to_owned),
+        };
+        Ok(Self {
+            kind,
+            arn,
+            route,
+            route_label: route_label.chars().take(MAX_LABEL_CHARS).collect(),
+            token,
+            request_id: text_at(event, "/requestContext/requestId").map(str::to_owned),
+        })
     }
+}
+
+fn text_at<'e>(event: &'e Value, pointer: &str) -> Option<&'e str> {
+    event.pointer(pointer).and_then(Value::as_str)
 }
 
 fn classify(event: &Value) -> Result<EventKind, EventError> {
@@ -236,18 +249,6 @@ fn classify(event: &Value) -> Result<EventKind, EventError> {
     }
 }
 
-fn typed<'e, T: Deserialize<'e>>(kind: EventKind, event: &'e Value) -> Result<T, EventError> {
-    T::deserialize(event).map_err(|error| EventError::Shape {
-        kind,
-        category: match error.classify() {
-            serde_json::error::Category::Io => "io",
-            serde_json::error::Category::Syntax => "syntax",
-            serde_json::error::Category::Data => "data",
-            serde_json::error::Category::Eof => "eof",
-        },
-    })
-}
-
 fn parse_arn(
     kind: EventKind,
     field: &'static str,
@@ -258,14 +259,10 @@ fn parse_arn(
     ExecuteApiArn::parse(text).map_err(|source| EventError::Arn { field, source })
 }
 
-fn header_token(event: &Value, header: &str) -> Result<String, TokenError> {
-    token_from_event(event, header).map(str::to_owned)
-}
-
 /// The route of the request itself, for ARNs that carry a route key instead of a method and
 /// path. HTTP API paths start with the stage name unless the stage is `$default`.
-fn request_route(method: String, path: &str, http_stage: Option<&str>) -> Option<Route> {
-    if !METHODS.contains(&method.as_str()) || !path.starts_with('/') {
+fn request_route(method: &str, path: &str, http_stage: Option<&str>) -> Option<Route> {
+    if !METHODS.contains(&method) || !path.starts_with('/') {
         return None;
     }
     let path = match http_stage.filter(|stage| *stage != "$default") {
@@ -349,23 +346,49 @@ mod tests {
     }
 
     #[test]
-    fn mistyped_fields_are_a_shape_error_that_does_not_quote_the_event() {
+    fn mistyped_token_is_malformed_and_kept_out_of_debug() {
         let event =
             json!({"type": "TOKEN", "methodArn": ARN, "authorizationToken": ["Bearer secret"]});
-        let error = AuthorizerRequest::parse(&event, "authorization").unwrap_err();
-        assert_eq!(
-            error,
-            EventError::Shape {
-                kind: EventKind::RestToken,
-                category: "data"
-            }
-        );
-        assert!(!error.to_string().contains("secret"));
+        let request = AuthorizerRequest::parse(&event, "authorization").unwrap();
+        assert_eq!(request.token, Err(TokenError::Malformed));
+
+        let event =
+            json!({"type": "TOKEN", "methodArn": ARN, "authorizationToken": "Bearer secret"});
+        let request = AuthorizerRequest::parse(&event, "authorization").unwrap();
+        assert_eq!(request.token.as_deref(), Ok("secret"));
+        let debug = format!("{request:?}");
+        assert!(!debug.contains("secret"), "{debug}");
+        assert!(debug.contains("<6 bytes>"), "{debug}");
+    }
+
+    #[test]
+    fn fields_the_decision_does_not_read_may_hold_anything() {
+        let event = json!({
+            "type": "REQUEST", "version": "2.0", "routeArn": ARN,
+            "headers": null, "cookies": null, "identitySource": null,
+            "queryStringParameters": [1, 2], "requestContext": {"http": null, "authentication": 7}
+        });
+        let request = AuthorizerRequest::parse(&event, "authorization").unwrap();
+        assert_eq!(request.route, Some(Route::new("GET", "/hello")));
+        assert_eq!(request.token, Err(TokenError::Missing));
+        assert_eq!(request.request_id, None);
+    }
+
+    #[test]
+    fn default_route_with_an_unknown_method_has_no_route() {
+        let event = json!({
+            "type": "REQUEST", "version": "2.0",
+            "routeArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/$default",
+            "rawPath": "/x", "requestContext": {"http": {"method": "PROPFIND"}, "stage": "$default"}
+        });
+        let request = AuthorizerRequest::parse(&event, "authorization").unwrap();
+        assert_eq!(request.route, None);
+        assert_eq!(request.route_label, "PROPFIND /x");
     }
 
     #[test]
     fn stage_prefix_is_removed_from_http_api_paths() {
-        let route = |path, stage| request_route("GET".into(), path, stage).map(|r| r.path);
+        let route = |path, stage| request_route("GET", path, stage).map(|r| r.path);
         assert_eq!(
             route("/prod/hello", Some("prod")).as_deref(),
             Some("/hello")
@@ -377,7 +400,7 @@ mod tests {
         );
         assert_eq!(route("/hello", Some("$default")).as_deref(), Some("/hello"));
         assert_eq!(route("/hello", None).as_deref(), Some("/hello"));
-        assert_eq!(request_route("TRACE".into(), "/x", None), None);
-        assert_eq!(request_route("GET".into(), "x", None), None);
+        assert_eq!(request_route("TRACE", "/x", None), None);
+        assert_eq!(request_route("GET", "x", None), None);
     }
 }

@@ -101,7 +101,10 @@ pub async fn handle(
     };
 
     let grants = rules.grants(&CallerFacts::from(&caller));
-    let rule = grants.rule_for(&request.route);
+    let rule = request
+        .route
+        .as_ref()
+        .and_then(|route| grants.rule_for(route));
     log = log
         .caller(&caller, &grants)
         .rule(rule.map(|rule| rule.name()));
@@ -285,7 +288,7 @@ impl<'a> DecisionLog<'a> {
             started,
             event: request.kind.as_str(),
             request_id: request.request_id.as_deref(),
-            route: request.route.to_string(),
+            route: request.route_label.clone(),
             outcome: "",
             reason: "",
             issuer: None,

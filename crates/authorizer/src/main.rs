@@ -7,7 +7,7 @@ use sts_verifier::{Verifier, VerifierConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing::init_default_subscriber();
+    lambda_logging::init();
 
     let settings = Settings::from_env()?;
     let rules = Rules::from_env()?;

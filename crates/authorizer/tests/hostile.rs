@@ -6,7 +6,7 @@ mod support;
 use authorizer::{HttpApiResponse, Settings};
 use local_stack::issuer::Algorithm;
 use serde_json::json;
-use support::{Harness, READER, Shape, answer, event, function_error, identity};
+use support::{Harness, READER, Shape, answer, event, function_error, identity, policy, statement};
 
 #[tokio::test]
 async fn garbage_events_are_invalid_not_unauthorized() {
@@ -22,11 +22,8 @@ async fn garbage_events_are_invalid_not_unauthorized() {
         json!({"type": "TOKEN", "methodArn": "arn:aws:s3:::bucket", "authorizationToken": "Bearer a"}),
         json!({"type": "TOKEN", "methodArn": "arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/GET/", "authorizationToken": "Bearer a"}),
         json!({"type": "REQUEST", "version": "3.0", "routeArn": good_arn}),
-        json!({"type": "REQUEST", "version": "2.0", "routeArn": good_arn}),
-        json!({"type": "REQUEST", "version": "1.0", "methodArn": good_arn, "requestContext": "x"}),
         json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:abcdef123/prod/$connect"}),
         json!({"type": "EVENT", "methodArn": good_arn}),
-        json!({"type": "TOKEN", "methodArn": good_arn, "authorizationToken": {"nested": ["Bearer a"]}}),
     ];
     for event in events {
         let label = event.to_string();
@@ -219,5 +216,80 @@ async fn identity_headers_set_by_the_client_are_ignored() {
     assert_eq!(
         answer["policyDocument"]["Statement"][1]["Effect"],
         json!("Deny")
+    );
+}
+
+#[tokio::test]
+async fn members_the_decision_does_not_read_never_turn_an_answer_into_an_error() {
+    let harness = Harness::start().await;
+    let good = format!(
+        "Bearer {}",
+        harness.token(&identity(READER, &[]), Algorithm::Rs256)
+    );
+    let settings = Settings::default();
+
+    let mut v2 = event(Shape::HttpV2, "GET", "/hello", Some(&good));
+    for member in [
+        "cookies",
+        "queryStringParameters",
+        "pathParameters",
+        "stageVariables",
+    ] {
+        v2[member] = json!(null);
+    }
+    v2["requestContext"]["authentication"] = json!(null);
+    let allowed = answer(&harness, &settings, v2.clone()).await.unwrap();
+    assert_eq!(allowed["isAuthorized"], json!(true));
+
+    v2["headers"] = json!(null);
+    assert_eq!(
+        answer(&harness, &settings, v2).await,
+        Ok(json!({"isAuthorized": false, "context": {}}))
+    );
+
+    let mut v1 = event(Shape::HttpV1, "GET", "/hello", Some(&good));
+    v1["requestContext"]["identity"] = json!(null);
+    v1["multiValueHeaders"] = json!(null);
+    let allowed = answer(&harness, &settings, v1.clone()).await.unwrap();
+    assert_eq!(allowed["principalId"], json!(READER));
+
+    v1["headers"] = json!(null);
+    let refused = answer(&harness, &settings, v1).await.unwrap();
+    assert_eq!(refused["principalId"], json!("unauthenticated"));
+    assert_eq!(
+        refused["policyDocument"]["Statement"][0]["Effect"],
+        json!("Deny")
+    );
+
+    let mut token = event(Shape::RestToken, "GET", "/hello", None);
+    token["authorizationToken"] = json!({"nested": [good]});
+    assert_eq!(
+        answer(&harness, &settings, token).await,
+        function_error("Unauthorized")
+    );
+}
+
+#[tokio::test]
+async fn default_route_with_an_unnamed_method_is_denied_not_an_error() {
+    let harness = Harness::start().await;
+    let good = format!(
+        "Bearer {}",
+        harness.token(&identity(READER, &[]), Algorithm::Rs256)
+    );
+    let mut request = event(Shape::HttpV2, "GET", "/hello", Some(&good));
+    request["routeArn"] = json!(format!("{}/$default", support::HTTP_BASE));
+    request["routeKey"] = json!("$default");
+    request["requestContext"]["http"]["method"] = json!("PROPFIND");
+
+    assert_eq!(
+        answer(&harness, &Settings::default(), request.clone()).await,
+        Ok(json!({"isAuthorized": false, "context": {}}))
+    );
+    let settings = Settings::default().with_http_api_response(HttpApiResponse::Policy);
+    let refused = answer(&harness, &settings, request).await.unwrap();
+    assert_eq!(refused["principalId"], json!(READER));
+    assert_eq!(
+        refused["policyDocument"],
+        policy(vec![statement("Deny", support::HTTP_BASE, &["$default"])])
     );
 }

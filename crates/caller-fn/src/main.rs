@@ -7,7 +7,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_logging::init();
 
     let sdk_config = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let deps = Deps::from_env(&sdk_config)

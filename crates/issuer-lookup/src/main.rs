@@ -7,7 +7,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_logging::init();
 
     let config = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(sdk_timeouts())
