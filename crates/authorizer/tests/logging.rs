@@ -2,63 +2,27 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use authorizer::Settings;
+use lambda_logging::MemoryWriter;
 use local_stack::issuer::Algorithm;
 use serde_json::Value;
 use support::{Harness, READER, Shape, answer, event, identity};
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<Value> {
-        let bytes = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        String::from_utf8(bytes)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .collect()
-    }
-
-    fn text(&self) -> String {
-        let bytes = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
+fn json_lines(captured: &MemoryWriter) -> Vec<Value> {
+    captured
+        .text()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
 }
 
 #[tokio::test]
 async fn each_decision_writes_one_line_with_its_fields_and_no_token() {
-    let captured = Captured::default();
-    let writer = captured.clone();
+    let captured = MemoryWriter::default();
     let subscriber = tracing_subscriber::fmt()
         .json()
         .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
+        .with_writer(captured.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
@@ -91,8 +55,7 @@ async fn each_decision_writes_one_line_with_its_fields_and_no_token() {
     .await
     .unwrap_err();
 
-    let decisions: Vec<Value> = captured
-        .lines()
+    let decisions: Vec<Value> = json_lines(&captured)
         .into_iter()
         .filter(|line| line["fields"]["message"] == "authorization decision")
         .map(|line| line["fields"].clone())

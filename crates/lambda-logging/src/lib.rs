@@ -7,9 +7,13 @@
 //! tokens (authorizer and proxy events) or presigned URLs (CloudFormation custom resources). The
 //! runtime's event-reading module is therefore capped at `DEBUG`, whatever the environment asks.
 
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::Directive;
+use tracing_subscriber::fmt::MakeWriter;
 
 /// The module of `lambda_runtime` that traces raw events.
 const RAW_EVENT_TARGET: &str = "lambda_runtime::layers::api_response";
@@ -83,43 +87,57 @@ fn raw_event_cap() -> Directive {
         .expect("a target and a level form a valid directive")
 }
 
+/// A log destination that keeps what is written in memory, for tests that read the log lines.
+///
+/// Clones share one buffer: hand a clone to the subscriber and read the original.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryWriter(Arc<Mutex<Vec<u8>>>);
+
+impl MemoryWriter {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for MemoryWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for MemoryWriter {
+    type Writer = Self;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use tracing::{debug, trace};
 
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?
-                .extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     /// Everything written while `emit` runs under the filter of `settings`.
     fn logged(settings: &Settings, emit: impl FnOnce()) -> String {
-        let captured = Captured::default();
-        let writer = captured.clone();
+        let captured = MemoryWriter::default();
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(settings.filter())
-            .with_writer(move || writer.clone())
+            .with_writer(captured.clone())
             .finish();
         tracing::subscriber::with_default(subscriber, emit);
-        let bytes = captured.0.lock().map(|b| b.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
+        captured.text()
     }
 
     fn at(level: &str, directives: Option<&str>) -> Settings {
