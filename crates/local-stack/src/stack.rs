@@ -388,7 +388,7 @@ fn caller_spec(
 ) -> FunctionSpec {
     function_spec(dir, "caller-fn", persona.name, options)
         .account_id(&persona.identity.account)
-        .timeout(Duration::from_secs(15))
+        .timeout(Duration::from_secs(20))
         .memory_mb(256)
         .env("AWS_ACCESS_KEY_ID", persona.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", persona.secret_access_key)

@@ -2,6 +2,7 @@
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
+use serde_json::Value;
 use sts_verifier::context::{Caller, CallerContext, ContextError};
 
 /// Why a request has no usable caller identity.
@@ -47,6 +48,12 @@ pub fn caller_of(request: &Request) -> Result<Caller, IdentityError> {
     };
     if fields.is_empty() {
         return Err(IdentityError::NoContext);
+    }
+    // HTTP APIs nest a Lambda authorizer's context under `lambda` in payload 1.0 events too,
+    // which lambda_http reads as REST-shaped. A REST context cannot hold an object, so an object
+    // there can only be that nesting.
+    if let Some(Value::Object(nested)) = fields.get("lambda") {
+        return Ok(CallerContext::from_authorizer_context(nested)?);
     }
     Ok(CallerContext::from_authorizer_context(fields)?)
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{call, caller_context, header, http_event, rest_event};
+use support::{call, caller_context, header, http_event, http_v1_event, rest_event};
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/service/caller-fn";
 
@@ -28,9 +28,10 @@ fn whoami() -> Value {
 }
 
 #[tokio::test]
-async fn whoami_returns_the_typed_identity_on_both_payloads() {
+async fn whoami_returns_the_typed_identity_on_every_payload() {
     for event in [
         rest_event("GET", "/whoami", Some(caller_context()), None),
+        http_v1_event("GET", "/whoami", caller_context()),
         http_event("GET", "/whoami", Some(caller_context()), None),
     ] {
         let (status, body, response) = call(&event).await;
@@ -178,6 +179,22 @@ async fn context_that_does_not_describe_a_caller_is_unauthorized() {
         let (status, _, _) = call(&http_event("GET", "/whoami", Some(context.clone()), None)).await;
         assert_eq!(status, 401, "{context}");
     }
+    let mut flat_lambda = rest_event("GET", "/whoami", Some(caller_context()), None);
+    flat_lambda["requestContext"]["authorizer"]["lambda"] = json!("not an object");
+    assert_eq!(
+        call(&flat_lambda).await.0,
+        200,
+        "a string `lambda` key is a context value"
+    );
+    let mut nested_missing = caller_context();
+    nested_missing.as_object_mut().unwrap().remove("roleArn");
+    assert_eq!(
+        call(&http_v1_event("GET", "/whoami", nested_missing))
+            .await
+            .0,
+        401
+    );
+
     let mut other_principal = rest_event("GET", "/whoami", Some(caller_context()), None);
     other_principal["requestContext"]["authorizer"]["principalId"] =
         json!("arn:aws:iam::111122223333:role/x");

@@ -57,14 +57,19 @@ struct Flight {
 
 struct Cached {
     token: Token,
+    /// When to replace the token, on the monotonic clock.
     refresh_at: Instant,
+    /// The same moment on the wall clock. Lambda freezes an idle execution environment, and
+    /// whether the monotonic clock advances while frozen is not documented; the wall clock
+    /// does, so a token is reused only while both clocks say so.
+    refresh_at_wall: SystemTime,
 }
 
 impl Flight {
-    fn is_reusable(&self, now: Instant) -> bool {
+    fn is_reusable(&self, now: Instant, wall_now: SystemTime) -> bool {
         match self.outcome.get() {
             None => true,
-            Some(Ok(cached)) => now < cached.refresh_at,
+            Some(Ok(cached)) => now < cached.refresh_at && wall_now < cached.refresh_at_wall,
             Some(Err(_)) => false,
         }
     }
@@ -133,7 +138,7 @@ impl TokenSource {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(flight) = slot.as_ref()
-            && flight.is_reusable(Instant::now())
+            && flight.is_reusable(Instant::now(), SystemTime::now())
         {
             return Arc::clone(flight);
         }
@@ -191,6 +196,9 @@ impl Inner {
         Ok(Cached {
             token: Token::new(secret.to_owned(), expiration),
             refresh_at: Instant::now() + remaining.saturating_sub(self.refresh_margin),
+            refresh_at_wall: expiration
+                .checked_sub(self.refresh_margin)
+                .unwrap_or(SystemTime::UNIX_EPOCH),
         })
     }
 }
@@ -447,5 +455,46 @@ fn check_range<T: PartialOrd>(
         Ok(())
     } else {
         Err(ConfigError::OutOfRange { setting, allowed })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flight(refresh_at: Instant, refresh_at_wall: SystemTime) -> Flight {
+        let token = Token::new("a.b.c".into(), refresh_at_wall);
+        let cached = Cached {
+            token,
+            refresh_at,
+            refresh_at_wall,
+        };
+        Flight {
+            outcome: OnceCell::new_with(Some(Ok(cached))),
+        }
+    }
+
+    #[test]
+    fn token_is_reused_only_while_both_clocks_are_before_its_refresh() {
+        let (now, wall_now) = (Instant::now(), SystemTime::now());
+        let minute = Duration::from_secs(60);
+
+        assert!(flight(now + minute, wall_now + minute).is_reusable(now, wall_now));
+        // A thawed environment whose monotonic clock stood still while frozen.
+        assert!(!flight(now + minute, wall_now - minute).is_reusable(now, wall_now));
+        assert!(!flight(now - minute, wall_now + minute).is_reusable(now, wall_now));
+    }
+
+    #[test]
+    fn mint_in_flight_is_joined_and_a_failed_one_is_not() {
+        let (now, wall_now) = (Instant::now(), SystemTime::now());
+        assert!(Flight::default().is_reusable(now, wall_now));
+        let failed = Flight {
+            outcome: OnceCell::new_with(Some(Err(TokenError::MalformedResponse {
+                reason: "test",
+                source: None,
+            }))),
+        };
+        assert!(!failed.is_reusable(now, wall_now));
     }
 }

@@ -43,6 +43,17 @@ pub fn rest_event(method: &str, path: &str, context: Option<Value>, body: Option
     event
 }
 
+/// An HTTP API proxy event in payload format 1.0 (stage `$default`): REST-shaped, with the
+/// authorizer context nested under `authorizer.lambda` as HTTP APIs write it.
+pub fn http_v1_event(method: &str, path: &str, context: Value) -> Value {
+    let mut event = rest_event(method, path, None, None);
+    event["version"] = json!("1.0");
+    event["requestContext"]["stage"] = json!("$default");
+    event["requestContext"]["path"] = json!(path);
+    event["requestContext"]["authorizer"] = json!({"lambda": context, "integrationLatency": 0});
+    event
+}
+
 /// An HTTP API proxy event (payload 2.0, stage `$default`) for `method path`, with the
 /// authorizer context under `authorizer.lambda`, or none.
 pub fn http_event(method: &str, path: &str, context: Option<Value>, body: Option<&str>) -> Value {
