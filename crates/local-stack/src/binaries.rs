@@ -27,12 +27,13 @@ pub enum BinariesError {
 static BUILD: Mutex<()> = Mutex::new(());
 
 /// The workspace crates whose sources go into the function binaries.
-const SOURCE_CRATES: [&str; 5] = [
+const SOURCE_CRATES: [&str; 6] = [
     "authorizer",
     "protected-fn",
     "caller-fn",
     "sts-verifier",
     "token-source",
+    "lambda-logging",
 ];
 
 /// Returns the directory holding the function binaries of the running build profile.

@@ -110,6 +110,30 @@ async fn echo_round_trip_carries_event_context_and_lambda_environment() {
         ("echo", LogStream::Stdout)
     );
     assert_eq!(function.invocation_count(), 1);
+
+    // Lambda's REPORT line, with the process's peak resident memory read from /proc.
+    let report = logs
+        .lines()
+        .into_iter()
+        .find(|l| {
+            l.text
+                .starts_with(&format!("REPORT RequestId: {request_id}"))
+        })
+        .unwrap();
+    let peak_kib = function.max_memory_used_kib().unwrap();
+    assert!((100..256 * 1024).contains(&peak_kib), "{peak_kib} KiB");
+    let reported_mb = report
+        .text
+        .split("Max Memory Used: ")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix(" MB"))
+        .and_then(|mb| mb.parse::<u64>().ok());
+    assert_eq!(
+        reported_mb,
+        Some(peak_kib.div_ceil(1024)),
+        "{}",
+        report.text
+    );
 }
 
 #[tokio::test]

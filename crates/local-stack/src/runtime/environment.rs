@@ -29,6 +29,8 @@ pub(crate) struct Environment {
     events: mpsc::Sender<PendingEvent>,
     api: Arc<ApiState>,
     exit: watch::Receiver<Option<String>>,
+    /// The function process, for reading its memory use.
+    pid: Option<u32>,
     // Dropping the sender tells the monitor task to kill the process.
     _kill: oneshot::Sender<()>,
     server: JoinHandle<()>,
@@ -70,6 +72,7 @@ impl Environment {
             }
         })?;
         forward_output(&mut child, spec);
+        let pid = child.id();
         let (kill, kill_rx) = oneshot::channel();
         let (exit_tx, exit) = watch::channel(None);
         tokio::spawn(monitor(
@@ -86,9 +89,17 @@ impl Environment {
             events,
             api,
             exit,
+            pid,
             _kill: kill,
             server,
         })
+    }
+
+    /// The process's peak resident memory so far, in KiB, as Lambda's `Max Memory Used`
+    /// measures it; `None` once it has exited or where `/proc` does not tell (not Linux).
+    pub(crate) fn max_memory_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid?)).ok()?;
+        peak_resident_kib(&status)
     }
 
     /// The `host:port` the function's `AWS_LAMBDA_RUNTIME_API` points at.
@@ -228,6 +239,14 @@ fn command(spec: &FunctionSpec, runtime_api: SocketAddr) -> Command {
     command
 }
 
+/// The `VmHWM` (peak resident set) of a `/proc/<pid>/status` text, in KiB.
+fn peak_resident_kib(status: &str) -> Option<u64> {
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?;
+    line.trim().strip_suffix("kB")?.trim().parse().ok()
+}
+
 fn forward_output(child: &mut Child, spec: &FunctionSpec) {
     if let Some(stdout) = child.stdout.take() {
         let sink = Arc::clone(&spec.log_sink);
@@ -301,4 +320,18 @@ fn trace_id() -> String {
         &random[..24],
         &parent[..16]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::peak_resident_kib;
+
+    #[test]
+    fn peak_resident_memory_is_read_from_proc_status() {
+        let status =
+            "Name:\tauthorizer\nVmPeak:\t  123456 kB\nVmHWM:\t    4321 kB\nVmRSS:\t    4000 kB\n";
+        assert_eq!(peak_resident_kib(status), Some(4321));
+        assert_eq!(peak_resident_kib("Name:\tx\n"), None);
+        assert_eq!(peak_resident_kib("VmHWM:\t lots kB\n"), None);
+    }
 }

@@ -37,6 +37,8 @@ struct Inner {
     environment: Mutex<Option<Environment>>,
     invocations: AtomicU64,
     environments_started: AtomicU64,
+    /// The highest `Max Memory Used` reported, in KiB; 0 until one is known.
+    max_memory_kib: AtomicU64,
     shutdown: watch::Sender<bool>,
 }
 
@@ -56,6 +58,7 @@ impl LambdaFunction {
             environment: Mutex::new(Some(environment)),
             invocations: AtomicU64::new(0),
             environments_started: AtomicU64::new(1),
+            max_memory_kib: AtomicU64::new(0),
             shutdown,
         };
         Ok(Self {
@@ -118,6 +121,13 @@ impl LambdaFunction {
         self.inner.environments_started.load(Ordering::SeqCst)
     }
 
+    /// The highest peak resident memory any of its processes reached by the end of an
+    /// invocation, in KiB (Lambda's `Max Memory Used`); `None` where it cannot be read.
+    pub fn max_memory_used_kib(&self) -> Option<u64> {
+        let kib = self.inner.max_memory_kib.load(Ordering::SeqCst);
+        (kib > 0).then_some(kib)
+    }
+
     /// The Runtime API address of the current environment, if one is alive and idle.
     pub fn runtime_api(&self) -> Option<SocketAddr> {
         let slot = self.inner.environment.try_lock().ok()?;
@@ -178,14 +188,15 @@ impl Inner {
         }
         platform(sink, name, format!("END RequestId: {request_id}"));
         let millis = elapsed.as_secs_f64() * 1_000.0;
-        platform(
-            sink,
-            name,
-            format!(
-                "REPORT RequestId: {request_id}\tDuration: {millis:.2} ms\tMemory Size: {} MB",
-                self.spec.memory_mb
-            ),
+        let mut report = format!(
+            "REPORT RequestId: {request_id}\tDuration: {millis:.2} ms\tMemory Size: {} MB",
+            self.spec.memory_mb
         );
+        if let Some(kib) = environment.max_memory_kib() {
+            self.max_memory_kib.fetch_max(kib, Ordering::SeqCst);
+            report.push_str(&format!("\tMax Memory Used: {} MB", kib.div_ceil(1024)));
+        }
+        platform(sink, name, report);
 
         match &result {
             // Lambda keeps an environment after a handled outcome and discards it otherwise.
