@@ -130,7 +130,8 @@ impl fmt::Debug for AuthorizerRequest {
     }
 }
 
-/// Where each shape keeps the fields the decision reads, as JSON pointers.
+/// Where each shape keeps the fields the decision reads: the ARN as a top-level member name,
+/// the rest as JSON pointers.
 struct Layout {
     arn: &'static str,
     method: &'static str,
@@ -143,19 +144,19 @@ impl Layout {
     fn of(kind: EventKind) -> Self {
         match kind {
             EventKind::RestToken | EventKind::RestRequest => Self {
-                arn: "/methodArn",
+                arn: "methodArn",
                 method: "/httpMethod",
                 path: "/path",
                 stage: None,
             },
             EventKind::HttpV1 => Self {
-                arn: "/methodArn",
+                arn: "methodArn",
                 method: "/httpMethod",
                 path: "/path",
                 stage: Some("/requestContext/stage"),
             },
             EventKind::HttpV2 => Self {
-                arn: "/routeArn",
+                arn: "routeArn",
                 method: "/requestContext/http/method",
                 path: "/rawPath",
                 stage: Some("/requestContext/stage"),
@@ -181,12 +182,8 @@ impl AuthorizerRequest {
     pub fn parse(event: &Value, token_header: &str) -> Result<Self, EventError> {
         let kind = classify(event)?;
         let layout = Layout::of(kind);
-        let field = if kind == EventKind::HttpV2 {
-            "routeArn"
-        } else {
-            "methodArn"
-        };
-        let arn = parse_arn(kind, field, text_at(event, layout.arn))?;
+        let arn_text = event.get(layout.arn).and_then(Value::as_str);
+        let arn = parse_arn(kind, layout.arn, arn_text)?;
 
         let method = text_at(event, layout.method);
         let path = text_at(event, layout.path);
