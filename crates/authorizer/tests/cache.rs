@@ -53,7 +53,7 @@ async fn cached_rest_policy_gives_the_rules_answer_on_every_route() {
         ),
     ];
     for (caller, granted) in callers {
-        let bearer = format!("Bearer {}", harness.token(&caller, Algorithm::Rs256));
+        let bearer = harness.bearer(&caller, Algorithm::Rs256);
         for (method, path) in ROUTES {
             let first = event(Shape::RestToken, method, path, Some(&bearer));
             let answer = authorizer::handle(

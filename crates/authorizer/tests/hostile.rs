@@ -90,11 +90,8 @@ async fn accepted_scheme_spellings_reach_the_verifier() {
 async fn two_differing_authorization_headers_are_refused() {
     let harness = Harness::start().await;
     let reader = identity(READER, &[]);
-    let good = format!("Bearer {}", harness.token(&reader, Algorithm::Rs256));
-    let other = format!(
-        "Bearer {}",
-        harness.token(&identity(support::WRITER, &[]), Algorithm::Rs256)
-    );
+    let good = harness.bearer(&reader, Algorithm::Rs256);
+    let other = harness.bearer(&identity(support::WRITER, &[]), Algorithm::Rs256);
 
     let mut rest = event(Shape::RestRequest, "GET", "/hello", Some(&good));
     rest["multiValueHeaders"]["Authorization"] = json!([good, other]);
@@ -119,10 +116,7 @@ async fn two_differing_authorization_headers_are_refused() {
 #[tokio::test]
 async fn identical_repeated_headers_count_as_one() {
     let harness = Harness::start().await;
-    let good = format!(
-        "Bearer {}",
-        harness.token(&identity(READER, &[]), Algorithm::Rs256)
-    );
+    let good = harness.bearer(&identity(READER, &[]), Algorithm::Rs256);
     let mut rest = event(Shape::RestRequest, "GET", "/hello", Some(&good));
     rest["multiValueHeaders"]["Authorization"] = json!([good, good]);
     let answer = answer(&harness, &Settings::default(), rest).await;
@@ -202,10 +196,7 @@ async fn forged_tokens_never_allow() {
 #[tokio::test]
 async fn identity_headers_set_by_the_client_are_ignored() {
     let harness = Harness::start().await;
-    let good = format!(
-        "Bearer {}",
-        harness.token(&identity(READER, &[]), Algorithm::Rs256)
-    );
+    let good = harness.bearer(&identity(READER, &[]), Algorithm::Rs256);
     let mut request = event(Shape::RestRequest, "POST", "/orders", Some(&good));
     request["headers"]["X-Role-Arn"] = json!("arn:aws:iam::111122223333:role/writer-fn");
     request["headers"]["x-amzn-principal"] = json!("arn:aws:iam::111122223333:role/writer-fn");
@@ -222,10 +213,7 @@ async fn identity_headers_set_by_the_client_are_ignored() {
 #[tokio::test]
 async fn members_the_decision_does_not_read_never_turn_an_answer_into_an_error() {
     let harness = Harness::start().await;
-    let good = format!(
-        "Bearer {}",
-        harness.token(&identity(READER, &[]), Algorithm::Rs256)
-    );
+    let good = harness.bearer(&identity(READER, &[]), Algorithm::Rs256);
     let settings = Settings::default();
 
     let mut v2 = event(Shape::HttpV2, "GET", "/hello", Some(&good));
@@ -272,10 +260,7 @@ async fn members_the_decision_does_not_read_never_turn_an_answer_into_an_error()
 #[tokio::test]
 async fn default_route_with_an_unnamed_method_is_denied_not_an_error() {
     let harness = Harness::start().await;
-    let good = format!(
-        "Bearer {}",
-        harness.token(&identity(READER, &[]), Algorithm::Rs256)
-    );
+    let good = harness.bearer(&identity(READER, &[]), Algorithm::Rs256);
     let mut request = event(Shape::HttpV2, "GET", "/hello", Some(&good));
     request["routeArn"] = json!(format!("{}/$default", support::HTTP_BASE));
     request["routeKey"] = json!("$default");

@@ -50,7 +50,7 @@ async fn check_outcomes(shape: Shape, form: HttpApiResponse) {
     let harness = Harness::start().await;
     let settings = settings_for(form);
     let reader = identity(READER, &[("team", "payments")]);
-    let bearer = format!("Bearer {}", harness.token(&reader, Algorithm::Rs256));
+    let bearer = harness.bearer(&reader, Algorithm::Rs256);
     let context = harness.expected_context(&reader, Algorithm::Rs256, "readers");
     let granted = statement("Allow", shape.base(), &["GET/hello", "GET/whoami"]);
 
@@ -139,7 +139,7 @@ async fn http_v2_policy_answers_allow_deny_unauthorized_and_keys_unavailable_exa
 async fn es384_token_is_verified_end_to_end() {
     let harness = Harness::start().await;
     let writer = identity(WRITER, &[]);
-    let bearer = format!("Bearer {}", harness.token(&writer, Algorithm::Es384));
+    let bearer = harness.bearer(&writer, Algorithm::Es384);
     let event = event(Shape::RestRequest, "POST", "/orders", Some(&bearer));
     let answer = answer(&harness, &Settings::default(), event).await;
     let document = policy(vec![statement(
@@ -165,7 +165,7 @@ async fn es384_token_is_verified_end_to_end() {
 async fn caller_no_rule_names_is_denied_every_route() {
     let harness = Harness::start().await;
     let stranger = identity(STRANGER, &[]);
-    let bearer = format!("Bearer {}", harness.token(&stranger, Algorithm::Rs256));
+    let bearer = harness.bearer(&stranger, Algorithm::Rs256);
     let answer = answer(
         &harness,
         &Settings::default(),
@@ -191,7 +191,7 @@ async fn token_from_an_untrusted_issuer_is_unauthorized() {
     let harness = Harness::start().await;
     let other = Harness::start().await;
     let reader = identity(READER, &[]);
-    let bearer = format!("Bearer {}", other.token(&reader, Algorithm::Rs256));
+    let bearer = other.bearer(&reader, Algorithm::Rs256);
     let answer = answer(
         &harness,
         &Settings::default(),
@@ -208,7 +208,7 @@ async fn token_from_an_untrusted_issuer_is_unauthorized() {
 async fn token_header_setting_names_the_header_read() {
     let harness = Harness::start().await;
     let reader = identity(READER, &[]);
-    let bearer = format!("Bearer {}", harness.token(&reader, Algorithm::Rs256));
+    let bearer = harness.bearer(&reader, Algorithm::Rs256);
     let settings = Settings::default()
         .with_token_header("X-Caller-Token")
         .unwrap();
@@ -230,7 +230,7 @@ async fn token_header_setting_names_the_header_read() {
 async fn policy_answer_is_written_for_the_stage_the_event_names() {
     let harness = Harness::start().await;
     let reader = identity(READER, &[]);
-    let bearer = format!("Bearer {}", harness.token(&reader, Algorithm::Rs256));
+    let bearer = harness.bearer(&reader, Algorithm::Rs256);
     let mut event = event(Shape::RestToken, "GET", "/hello", Some(&bearer));
     event["methodArn"] = json!("arn:aws-cn:execute-api:cn-north-1:123456789012:zz9/beta/GET/hello");
     let answer = answer(&harness, &Settings::default(), event).await.unwrap();

@@ -71,6 +71,11 @@ impl Harness {
         self.issuer.sign(algorithm, &claims)
     }
 
+    /// The `Authorization` value carrying [`Self::token`]: `Bearer <token>`.
+    pub fn bearer(&self, identity: &Identity, algorithm: Algorithm) -> String {
+        format!("Bearer {}", self.token(identity, algorithm))
+    }
+
     /// A token that expired an hour ago.
     pub fn expired_token(&self, identity: &Identity) -> String {
         let request = MintRequest {
